@@ -361,6 +361,18 @@ typedef struct dt_crashpad_info {
     uint32_t annotation_count;
 } dt_crashpad_info;
 
+/* Chromium stability report (stream 0x4B6B0002), counts in pages. */
+typedef struct dt_stability_report {
+    uint64_t process_id;
+    uint64_t process_private_usage;
+    uint64_t process_peak_working_set;
+    uint64_t process_peak_pagefile_usage;
+    uint64_t process_handle_count;
+    uint64_t system_commit_limit;
+    uint64_t system_commit_remaining;
+    uint64_t system_handle_count;
+} dt_stability_report;
+
 /* ---- Access ------------------------------------------------------------ */
 
 const char *dt_dump_path(const dt_dump *dump);
@@ -390,6 +402,7 @@ const dt_system_memory_info *dt_dump_system_memory_info(const dt_dump *dump);
 const dt_assertion *dt_dump_assertion(const dt_dump *dump);
 const dt_breakpad_info *dt_dump_breakpad_info(const dt_dump *dump);
 const dt_crashpad_info *dt_dump_crashpad_info(const dt_dump *dump);
+const dt_stability_report *dt_dump_stability_report(const dt_dump *dump);
 /* Comment streams (A and W, as UTF-8), token count; NULL / 0 when absent. */
 const char *dt_dump_comment(const dt_dump *dump);
 size_t dt_dump_token_count(const dt_dump *dump);
@@ -411,6 +424,24 @@ size_t dt_dump_read(const dt_dump *dump, uint64_t address, void *buffer, size_t 
 size_t dt_dump_view(const dt_dump *dump, uint64_t address, size_t max, const uint8_t **bytes);
 bool dt_dump_read_u64(const dt_dump *dump, uint64_t address, uint64_t *value);
 bool dt_dump_read_u32(const dt_dump *dump, uint64_t address, uint32_t *value);
+
+/* ---- Process facts --------------------------------------------------- */
+
+/* The main module's file name ("w3wp.exe"): the first ModuleList entry. */
+const char *dt_dump_process_name(const dt_dump *dump);
+/* The process command line read from the PEB in dump memory, or NULL. */
+const char *dt_dump_command_line(const dt_dump *dump);
+/* Seconds between process creation (MiscInfo) and the dump; false when unknown. */
+bool dt_dump_process_uptime(const dt_dump *dump, uint64_t *seconds);
+
+/* ---- Names ------------------------------------------------------------ */
+
+/* "EXCEPTION_ACCESS_VIOLATION" etc., or NULL for an unknown code. */
+const char *dt_exception_code_name(uint32_t code);
+/* MINIDUMP_TYPE flag name for bit `bit` ("WithFullMemory"), or NULL. */
+const char *dt_minidump_flag_name(unsigned bit);
+/* "Windows 10", "Windows Server 2008 R2", "Linux"... */
+const char *dt_os_name(const dt_system_info *system);
 
 /* The bytes of the mapped file itself (for image and stream readers). */
 const uint8_t *dt_dump_file_bytes(const dt_dump *dump, uint64_t *size);

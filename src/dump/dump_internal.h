@@ -31,7 +31,7 @@ enum {
     MD_JAVASCRIPT_DATA = 20, MD_SYSTEM_MEMORY_INFO = 21, MD_PROCESS_VM_COUNTERS = 22,
     MD_IPT_TRACE = 23, MD_THREAD_NAMES = 24,
     MD_BREAKPAD_INFO = 0x47670001, MD_BREAKPAD_ASSERTION = 0x47670002,
-    MD_CRASHPAD_INFO = 0x43500001
+    MD_CRASHPAD_INFO = 0x43500001, MD_STABILITY_REPORT = 0x4B6B0002
 };
 
 
@@ -85,7 +85,9 @@ struct dt_dump {
     dt_assertion *assertion;
     dt_breakpad_info *breakpad_info;
     dt_crashpad_info *crashpad_info;
+    dt_stability_report *stability_report;
     char *comment;
+    char *command_line;
     size_t token_count;
     bool has_memory64;
 };
@@ -140,6 +142,9 @@ int64_t dt_stream_offset(const dt_stream_reader *r, size_t pos);
 id_slot *dt_sorted_slots(dt_dump *d, const uint32_t *ids, size_t count);
 /* Index of the first record with `id`, or -1. */
 long dt_find_slot(const id_slot *slots, size_t count, uint32_t id);
+
+/* Reads the command line from the PEB when memory allows (process.c). */
+void dt_dump_read_command_line(dt_dump *d);
 
 /* Links ThreadNames and ThreadInfoList entries to threads (streams_thread.c). */
 void dt_threads_link(dt_dump *d);

@@ -224,6 +224,7 @@ dt_status dt_dump_open(dt_dump **out, const char *path, const dt_open_options *o
     decode_streams(d);
     dt_memory_finish(d);
     dt_threads_link(d);
+    dt_dump_read_command_line(d);
     dt_diag_finish(&d->diags, &d->arena);
     *out = d;
     return DT_OK;

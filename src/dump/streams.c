@@ -25,6 +25,7 @@ void dt_decode_vm_counters(dt_stream_reader *r);
 void dt_decode_breakpad_info(dt_stream_reader *r);
 void dt_decode_assertion(dt_stream_reader *r);
 void dt_decode_crashpad_info(dt_stream_reader *r);
+void dt_decode_stability_report(dt_stream_reader *r);
 
 static const struct {
     uint32_t type;
@@ -64,6 +65,7 @@ static const struct {
     {0x47670009, "BreakpadLinuxMaps", NULL},
     {0x4767000A, "BreakpadLinuxDsoDebug", NULL},
     {MD_CRASHPAD_INFO, "CrashpadInfo", dt_decode_crashpad_info},
+    {MD_STABILITY_REPORT, "StabilityReport", dt_decode_stability_report},
 };
 
 dt_stream_decoder dt_stream_decoder_for(uint32_t type)

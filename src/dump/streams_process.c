@@ -204,26 +204,19 @@ void dt_decode_system_memory_info(dt_stream_reader *r)
     r->dump->system_memory_info = s;
 }
 
-static void set_comment(dt_stream_reader *r, const char *text)
-{
-    if (!text)
-        return;
-    r->dump->comment = (char *)text;
-}
-
 void dt_decode_comment_a(dt_stream_reader *r)
 {
     size_t n = r->size < MAX_COMMENT_BYTES ? r->size : MAX_COMMENT_BYTES;
     size_t len = 0;
     while (len < n && r->bytes[len])
         len++;
-    set_comment(r, dt_arena_strndup(&r->dump->arena, (const char *)r->bytes, len));
+    r->dump->comment = dt_arena_strndup(&r->dump->arena, (const char *)r->bytes, len);
 }
 
 void dt_decode_comment_w(dt_stream_reader *r)
 {
     size_t n = r->size < MAX_COMMENT_BYTES ? r->size : MAX_COMMENT_BYTES;
-    set_comment(r, dt_utf16le_to_utf8(&r->dump->arena, r->bytes, n / 2));
+    r->dump->comment = dt_utf16le_to_utf8(&r->dump->arena, r->bytes, n / 2);
 }
 
 /* MINIDUMP_TOKEN_INFO_LIST: TokenListSize 0, TokenListEntries 4,

@@ -1,0 +1,32 @@
+/*
+ * dumptriage: reports. Every command fills a subset of one report object,
+ * described by docs/report.schema.json (schema_version below). Text output
+ * is for people: summary first, then details.
+ */
+#ifndef DUMPTRIAGE_REPORT_H
+#define DUMPTRIAGE_REPORT_H
+
+#include "dumptriage/dump.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DT_REPORT_SCHEMA_VERSION "1.0"
+
+typedef enum dt_format { DT_FORMAT_TEXT = 0, DT_FORMAT_JSON = 1 } dt_format;
+
+/* The `info` report of an open dump: a NUL-terminated string the caller
+ * frees with free(), or NULL when out of memory. */
+char *dt_report_info(const dt_dump *dump, dt_format format);
+
+/* The report of an input that could not be analyzed: `file`, `error`
+ * {stage, message, offset}. Caller frees; NULL when out of memory. */
+char *dt_report_error(const char *file, const char *stage, const dt_error *error,
+                      dt_format format);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

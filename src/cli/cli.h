@@ -1,0 +1,49 @@
+/* The command-line layer: option parsing and the commands. */
+#ifndef DT_CLI_H
+#define DT_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "dumptriage/report.h"
+
+/* Exit codes, for every command. */
+enum { EXIT_OK = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2, EXIT_INPUT = 3 };
+
+typedef struct cli_option {
+    const char *name;        /* long name without dashes */
+    char short_name;         /* 0 when none */
+    const char *argument;    /* metavariable, NULL for a flag */
+    const char *help;
+} cli_option;
+
+typedef struct cli_command {
+    const char *name;
+    const char *usage;       /* "DUMP [options]" */
+    const char *summary;
+    const cli_option *options;
+    int (*run)(int argc, char **argv);
+} cli_command;
+
+/* Parsed options: a value per option index (NULL when absent; "" for a set
+ * flag), plus positional arguments. */
+enum { CLI_MAX_OPTIONS = 32, CLI_MAX_POSITIONAL = 64 };
+typedef struct cli_args {
+    const char *values[CLI_MAX_OPTIONS];
+    const char *positional[CLI_MAX_POSITIONAL];
+    int positional_count;
+} cli_args;
+
+/* Parses argv (after the command name). Prints a message and returns false
+ * on a usage error. `--help` sets the "help" option. */
+bool cli_parse(const cli_command *command, int argc, char **argv, cli_args *out);
+void cli_print_command_help(const cli_command *command, FILE *to);
+/* Index of option `name` in the command's table (must exist). */
+int cli_option_index(const cli_command *command, const char *name);
+const char *cli_value(const cli_command *command, const cli_args *args, const char *name);
+/* Parses --format; prints an error and returns false when invalid. */
+bool cli_format(const char *value, dt_format *out);
+
+extern const cli_command cli_info_command;
+
+#endif

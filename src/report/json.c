@@ -1,0 +1,186 @@
+#include "report/json.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+void dt_json_init(dt_json *j, dt_strbuf *out)
+{
+    memset(j, 0, sizeof *j);
+    j->out = out;
+}
+
+static void newline_indent(dt_json *j)
+{
+    dt_strbuf_append(j->out, "\n", 1);
+    for (int i = 0; i < j->depth; i++)
+        dt_strbuf_append(j->out, "  ", 2);
+}
+
+/* Separator and indentation before a value or a key. */
+static void before_item(dt_json *j)
+{
+    if (j->after_key) {
+        j->after_key = false;
+        return;
+    }
+    if (j->depth > 0) {
+        if (j->has_items[j->depth])
+            dt_strbuf_append(j->out, ",", 1);
+        j->has_items[j->depth] = true;
+        newline_indent(j);
+    }
+}
+
+static void open_container(dt_json *j, char c)
+{
+    before_item(j);
+    dt_strbuf_append(j->out, &c, 1);
+    if (j->depth + 1 < DT_JSON_MAX_DEPTH)
+        j->depth++;
+    j->has_items[j->depth] = false;
+}
+
+static void close_container(dt_json *j, char c)
+{
+    bool had_items = j->has_items[j->depth];
+    if (j->depth > 0)
+        j->depth--;
+    if (had_items)
+        newline_indent(j);
+    dt_strbuf_append(j->out, &c, 1);
+    if (j->depth == 0)
+        dt_strbuf_append(j->out, "\n", 1);
+}
+
+void dt_json_object_begin(dt_json *j) { open_container(j, '{'); }
+void dt_json_object_end(dt_json *j) { close_container(j, '}'); }
+void dt_json_array_begin(dt_json *j) { open_container(j, '['); }
+void dt_json_array_end(dt_json *j) { close_container(j, ']'); }
+
+/* Length of the valid UTF-8 sequence at s, or 0 when invalid. */
+static size_t utf8_sequence(const unsigned char *s)
+{
+    size_t n;
+    uint32_t cp;
+    if (s[0] < 0x80)
+        return 1;
+    if ((s[0] & 0xE0) == 0xC0) { n = 2; cp = s[0] & 0x1F; }
+    else if ((s[0] & 0xF0) == 0xE0) { n = 3; cp = s[0] & 0x0F; }
+    else if ((s[0] & 0xF8) == 0xF0) { n = 4; cp = s[0] & 0x07; }
+    else return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+void dt_json_escape(dt_strbuf *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        if (*p == '"' || *p == '\\') {
+            char esc[2] = {'\\', (char)*p};
+            dt_strbuf_append(out, esc, 2);
+            p++;
+        } else if (*p < 0x20 || *p == 0x7F) {
+            dt_strbuf_printf(out, "\\u%04x", *p);
+            p++;
+        } else {
+            size_t n = utf8_sequence(p);
+            if (n == 0) {
+                dt_strbuf_puts(out, "\xEF\xBF\xBD");
+                p++;
+            } else {
+                dt_strbuf_append(out, (const char *)p, n);
+                p += n;
+            }
+        }
+    }
+}
+
+void dt_json_key(dt_json *j, const char *key)
+{
+    before_item(j);
+    dt_strbuf_append(j->out, "\"", 1);
+    dt_json_escape(j->out, key);
+    dt_strbuf_append(j->out, "\": ", 3);
+    j->after_key = true;
+}
+
+void dt_json_raw(dt_json *j, const char *literal)
+{
+    before_item(j);
+    dt_strbuf_puts(j->out, literal);
+}
+
+void dt_json_string(dt_json *j, const char *s)
+{
+    if (!s) {
+        dt_json_null(j);
+        return;
+    }
+    before_item(j);
+    dt_strbuf_append(j->out, "\"", 1);
+    dt_json_escape(j->out, s);
+    dt_strbuf_append(j->out, "\"", 1);
+}
+
+void dt_json_uint(dt_json *j, uint64_t value)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%" PRIu64, value);
+    dt_json_raw(j, buf);
+}
+
+void dt_json_int(dt_json *j, int64_t value)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%" PRId64, value);
+    dt_json_raw(j, buf);
+}
+
+void dt_json_bool(dt_json *j, bool value) { dt_json_raw(j, value ? "true" : "false"); }
+void dt_json_null(dt_json *j) { dt_json_raw(j, "null"); }
+
+void dt_json_hex(dt_json *j, uint64_t value)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "\"0x%" PRIx64 "\"", value);
+    dt_json_raw(j, buf);
+}
+
+void dt_json_kv_string(dt_json *j, const char *key, const char *s)
+{
+    dt_json_key(j, key);
+    dt_json_string(j, s);
+}
+
+void dt_json_kv_uint(dt_json *j, const char *key, uint64_t value)
+{
+    dt_json_key(j, key);
+    dt_json_uint(j, value);
+}
+
+void dt_json_kv_int(dt_json *j, const char *key, int64_t value)
+{
+    dt_json_key(j, key);
+    dt_json_int(j, value);
+}
+
+void dt_json_kv_hex(dt_json *j, const char *key, uint64_t value)
+{
+    dt_json_key(j, key);
+    dt_json_hex(j, value);
+}
+
+void dt_json_kv_bool(dt_json *j, const char *key, bool value)
+{
+    dt_json_key(j, key);
+    dt_json_bool(j, value);
+}
