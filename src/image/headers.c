@@ -5,8 +5,6 @@
  */
 #include "image/image_internal.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "base/checked.h"
@@ -186,7 +184,7 @@ static bool read_section(dt_image *img, const uint8_t *p, uint64_t offset, dt_im
         return false;
     s->name = long_section_name(img, short_name);
     if (!s->name) {
-        if (short_name[0] == '/')
+        if (short_name[0] == '/' && img->layout == IMAGE_LAYOUT_FILE)
             dt_image_diag(img, DT_DIAG_WARNING, "section header", (uint32_t)offset,
                           "long name %s is not in the COFF string table", short_name);
         s->name = short_name;

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base/checked.h"
 #include "base/cursor.h"
 
 /* Backs the part of a section past its raw data: the loader zero-fills it. */
