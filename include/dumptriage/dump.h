@@ -8,7 +8,7 @@
  * until dt_dump_free.
  *
  * Layout references: Microsoft minidumpapiset.h (MINIDUMP_* records) and
- * winnt.h (CONTEXT); see docs/formats.md for the fields this reader decodes.
+ * winnt.h (CONTEXT); docs/reader.md lists the streams this reader decodes.
  */
 #ifndef DUMPTRIAGE_DUMP_H
 #define DUMPTRIAGE_DUMP_H
@@ -36,6 +36,10 @@ typedef struct dt_open_options {
  * Kernel dumps and ELF cores give DT_ERR_UNSUPPORTED. */
 dt_status dt_dump_open(dt_dump **out, const char *path,
                        const dt_open_options *options, dt_error *err);
+/* Reads a dump from memory the caller keeps alive until dt_dump_free (no
+ * copy is made). `label` names the input in errors and reports. */
+dt_status dt_dump_open_memory(dt_dump **out, const void *bytes, size_t size, const char *label,
+                              dt_error *err);
 void dt_dump_free(dt_dump *dump);
 
 /* ---- Header and directory -------------------------------------------- */

@@ -261,7 +261,7 @@ dt_status dt_map_plain(dt_mapped_file *out, const char *path, dt_error *err)
 
 void dt_unmap_file(dt_mapped_file *file)
 {
-    if (file->data)
+    if (file->data && !file->borrowed)
         munmap((void *)file->data, (size_t)file->size);
     file->data = NULL;
     file->size = 0;

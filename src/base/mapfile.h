@@ -17,6 +17,7 @@ typedef struct dt_mapped_file {
     uint64_t size;
     bool inflated;           /* the input was gzip-compressed */
     bool from_stdin;
+    bool borrowed;           /* caller-owned memory: never unmapped */
 } dt_mapped_file;
 
 typedef struct dt_map_options {

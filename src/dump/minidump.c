@@ -192,27 +192,12 @@ static void decode_streams(dt_dump *d)
             decode_stream(d, i);
 }
 
-dt_status dt_dump_open(dt_dump **out, const char *path, const dt_open_options *options,
-                       dt_error *err)
+/* Decodes an input that is already mapped; takes ownership of `d`. */
+static dt_status decode(dt_dump **out, dt_dump *d, const char *label, dt_error *err)
 {
-    *out = NULL;
-    if (!path)
-        return dt_error_set(err, DT_ERR_ARGUMENT, "(null)", NULL, -1, "no path given");
-    dt_dump *d = calloc(1, sizeof *d);
-    if (!d)
-        return dt_error_set(err, DT_ERR_NOMEM, path, NULL, -1, "out of memory");
-    dt_map_options map = {0, NULL};
-    if (options) {
-        map.max_inflated_size = options->max_inflated_size;
-        map.temp_dir = options->temp_dir;
-    }
-    const char *label = strcmp(path, "-") == 0 ? "<stdin>" : path;
-    dt_status st = dt_map_file(&d->file, path, &map, err);
-    if (st == DT_OK) {
-        d->path = dt_arena_printf(&d->arena, "%s", label);
-        st = d->path ? check_signature(&d->file, label, err)
-                     : dt_error_set(err, DT_ERR_NOMEM, label, NULL, -1, "out of memory");
-    }
+    d->path = dt_arena_printf(&d->arena, "%s", label);
+    dt_status st = d->path ? check_signature(&d->file, label, err)
+                           : dt_error_set(err, DT_ERR_NOMEM, label, NULL, -1, "out of memory");
     if (st == DT_OK) {
         read_header(d);
         st = read_directory(d, label, err);
@@ -228,6 +213,41 @@ dt_status dt_dump_open(dt_dump **out, const char *path, const dt_open_options *o
     dt_diag_finish(&d->diags, &d->arena);
     *out = d;
     return DT_OK;
+}
+
+dt_status dt_dump_open(dt_dump **out, const char *path, const dt_open_options *options,
+                       dt_error *err)
+{
+    *out = NULL;
+    if (!path)
+        return dt_error_set(err, DT_ERR_ARGUMENT, "(null)", NULL, -1, "no path given");
+    dt_dump *d = calloc(1, sizeof *d);
+    if (!d)
+        return dt_error_set(err, DT_ERR_NOMEM, path, NULL, -1, "out of memory");
+    dt_map_options map = {0, NULL};
+    if (options) {
+        map.max_inflated_size = options->max_inflated_size;
+        map.temp_dir = options->temp_dir;
+    }
+    dt_status st = dt_map_file(&d->file, path, &map, err);
+    if (st != DT_OK) {
+        dt_dump_free(d);
+        return st;
+    }
+    return decode(out, d, strcmp(path, "-") == 0 ? "<stdin>" : path, err);
+}
+
+dt_status dt_dump_open_memory(dt_dump **out, const void *bytes, size_t size, const char *label,
+                              dt_error *err)
+{
+    *out = NULL;
+    dt_dump *d = calloc(1, sizeof *d);
+    if (!d)
+        return dt_error_set(err, DT_ERR_NOMEM, label, NULL, -1, "out of memory");
+    d->file.data = bytes;
+    d->file.size = size;
+    d->file.borrowed = true;
+    return decode(out, d, label ? label : "<memory>", err);
 }
 
 void dt_dump_free(dt_dump *dump)
