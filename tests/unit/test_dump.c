@@ -1,0 +1,511 @@
+/*
+ * Unit tests of the minidump reader (src/dump): every stream decoder, the
+ * writer quirks it tolerates, and every error path, on dumps made by the
+ * synthetic builder (tests/synth).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cmocka.h>
+
+#include "dumptriage/dump.h"
+#include "synth_dump.h"
+
+enum { THREAD_ID = 0x1d4c, MODULE_BASE = 0x140000000ull, STACK_BASE = 0x7ff00000ull };
+
+/* A decoded dump and the bytes it reads from (kept alive together). */
+typedef struct fixture {
+    synth_buf bytes;
+    dt_dump *dump;
+    dt_error err;
+    dt_status status;
+} fixture;
+
+static synth_dump *basic_process(void)
+{
+    synth_dump *d = synth_dump_new();
+    synth_dump_set_timestamp(d, 1600000000);
+    synth_system_info sys = {.cpu = SYNTH_CPU_AMD64, .processor_level = 6,
+                             .processor_revision = 0x8c01, .processor_count = 8,
+                             .product_type = 1, .major = 10, .minor = 0, .build = 19042,
+                             .csd = "Service Pack 1"};
+    synth_dump_set_system_info(d, &sys);
+    static uint8_t stack[256];
+    for (size_t i = 0; i < sizeof stack; i++)
+        stack[i] = (uint8_t)i;
+    synth_thread t = {.id = THREAD_ID, .suspend_count = 1, .priority = 2, .teb = 0x7ffde000,
+                      .stack_start = STACK_BASE, .stack = stack, .stack_size = sizeof stack,
+                      .has_context = true};
+    synth_context_init(&t.context, SYNTH_CPU_AMD64);
+    t.context.regs[DT_AMD64_RIP] = MODULE_BASE + 0x1234;
+    t.context.regs[DT_AMD64_RSP] = STACK_BASE + 0x40;
+    t.context.regs[DT_AMD64_RBX] = 0xb0b;
+    synth_dump_add_thread(d, &t);
+    synth_module m = {.path = "C:\\Windows\\System32\\inetsrv\\w3wp.exe", .base = MODULE_BASE,
+                      .size = 0x10000, .timestamp = 0x4a5bc9d4, .has_version = true,
+                      .version = {7, 5, 7600, 16385}, .has_codeview = true,
+                      .codeview = {.age = 3, .pdb_name = "d:\\build\\w3wp.pdb"}};
+    synth_guid_from_seed(m.codeview.guid, "w3wp");
+    synth_dump_add_module(d, &m);
+    synth_misc_info misc = {.size = 232, .process_id = 4242, .process_create_time = 1599990000};
+    synth_dump_set_misc_info(d, &misc);
+    return d;
+}
+
+static void open_fixture(fixture *f, synth_dump *d)
+{
+    synth_buf_init(&f->bytes);
+    synth_dump_write(d, &f->bytes);
+    synth_dump_free(d);
+    f->status = dt_dump_open_memory(&f->dump, f->bytes.data, f->bytes.size, "test.dmp", &f->err);
+}
+
+static void close_fixture(fixture *f)
+{
+    dt_dump_free(f->dump);
+    synth_buf_free(&f->bytes);
+}
+
+/* Number of diagnostics of at least `level` whose structure contains `what`. */
+static size_t count_diags(const dt_dump *dump, dt_diag_level level, const char *what)
+{
+    size_t n, found = 0;
+    const dt_diagnostic *diags = dt_dump_diagnostics(dump, &n);
+    for (size_t i = 0; i < n; i++)
+        found += diags[i].level >= level && strstr(diags[i].structure, what) != NULL;
+    return found;
+}
+
+static const dt_stream *find_stream(const dt_dump *dump, uint32_t type)
+{
+    size_t n;
+    const dt_stream *streams = dt_dump_streams(dump, &n);
+    for (size_t i = 0; i < n; i++)
+        if (streams[i].type == type)
+            return &streams[i];
+    return NULL;
+}
+
+static void test_threads_and_context(void **state)
+{
+    (void)state;
+    fixture f;
+    open_fixture(&f, basic_process());
+    assert_int_equal(f.status, DT_OK);
+    size_t n;
+    const dt_thread *t = dt_dump_threads(f.dump, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(t->id, THREAD_ID);
+    assert_int_equal(t->suspend_count, 1);
+    assert_int_equal(t->teb, 0x7ffde000);
+    assert_true(t->has_context);
+    assert_int_equal(t->context.cpu, DT_CPU_AMD64);
+    assert_int_equal(dt_context_ip(&t->context), MODULE_BASE + 0x1234);
+    assert_int_equal(dt_context_sp(&t->context), STACK_BASE + 0x40);
+    assert_int_equal(t->context.regs[DT_AMD64_RBX], 0xb0b);
+    assert_string_equal(dt_context_reg_name(DT_CPU_AMD64, DT_AMD64_R15), "r15");
+    assert_ptr_equal(dt_dump_thread_by_id(f.dump, THREAD_ID), t);
+    assert_null(dt_dump_thread_by_id(f.dump, 1));
+    assert_int_equal(count_diags(f.dump, DT_DIAG_WARNING, ""), 0);
+    close_fixture(&f);
+}
+
+static void test_modules_codeview_version(void **state)
+{
+    (void)state;
+    fixture f;
+    open_fixture(&f, basic_process());
+    size_t n;
+    const dt_module *m = dt_dump_modules(f.dump, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(m->name, "w3wp.exe");
+    assert_string_equal(m->path, "C:\\Windows\\System32\\inetsrv\\w3wp.exe");
+    assert_int_equal(m->timestamp, 0x4a5bc9d4);
+    assert_true(m->has_version);
+    assert_int_equal(m->version[2], 7600);
+    assert_int_equal(m->codeview.kind, DT_CV_RSDS);
+    assert_int_equal(m->codeview.age, 3);
+    assert_string_equal(m->codeview.pdb_path, "d:\\build\\w3wp.pdb");
+    assert_ptr_equal(dt_dump_module_at(f.dump, MODULE_BASE + 0xffff), m);
+    assert_null(dt_dump_module_at(f.dump, MODULE_BASE + 0x10000));
+    assert_string_equal(dt_dump_process_name(f.dump), "w3wp.exe");
+    close_fixture(&f);
+}
+
+static void test_system_and_misc(void **state)
+{
+    (void)state;
+    fixture f;
+    open_fixture(&f, basic_process());
+    const dt_system_info *s = dt_dump_system_info(f.dump);
+    assert_non_null(s);
+    assert_int_equal(s->cpu, DT_CPU_AMD64);
+    assert_int_equal(s->build, 19042);
+    assert_string_equal(s->csd, "Service Pack 1");
+    assert_int_equal(s->cpu_model, 140);
+    assert_int_equal(s->cpu_stepping, 1);
+    const dt_misc_info *m = dt_dump_misc_info(f.dump);
+    assert_non_null(m);
+    assert_int_equal(m->process_id, 4242);
+    uint64_t uptime;
+    assert_true(dt_dump_process_uptime(f.dump, &uptime));
+    assert_int_equal(uptime, 10000);
+    close_fixture(&f);
+}
+
+static void test_memory_reads(void **state)
+{
+    (void)state;
+    synth_dump *d = basic_process();
+    uint8_t next[16];
+    memset(next, 0xee, sizeof next);
+    synth_dump_add_memory(d, STACK_BASE + 256, next, sizeof next); /* adjacent range */
+    fixture f;
+    open_fixture(&f, d);
+    uint8_t buf[300];
+    assert_int_equal(dt_dump_read(f.dump, STACK_BASE + 250, buf, 22), 22);
+    assert_int_equal(buf[0], 250);
+    assert_int_equal(buf[6], 0xee); /* crossed into the adjacent range */
+    assert_int_equal(dt_dump_read(f.dump, STACK_BASE + 260, buf, 64), 12); /* partly present */
+    assert_int_equal(dt_dump_read(f.dump, STACK_BASE - 1, buf, 4), 0);
+    uint64_t word;
+    assert_true(dt_dump_read_u64(f.dump, STACK_BASE + 8, &word));
+    assert_int_equal(word, 0x0f0e0d0c0b0a0908ull);
+    assert_int_equal(dt_dump_kind_get(f.dump), DT_DUMP_MINI);
+    close_fixture(&f);
+}
+
+static void test_full_dump_with_stack_rva_zero(void **state)
+{
+    (void)state;
+    synth_dump *d = basic_process();
+    synth_dump_set_full_memory(d);
+    synth_dump_quirks quirks = {.stack_rva_zero = true};
+    synth_dump_set_quirks(d, &quirks);
+    fixture f;
+    open_fixture(&f, d);
+    assert_int_equal(f.status, DT_OK);
+    assert_int_equal(dt_dump_kind_get(f.dump), DT_DUMP_FULL);
+    size_t n;
+    const dt_thread *t = dt_dump_threads(f.dump, &n);
+    assert_int_equal(t->stack_rva, 0);
+    uint64_t word;
+    assert_true(dt_dump_read_u64(f.dump, STACK_BASE, &word)); /* found by address */
+    assert_int_equal(word, 0x0706050403020100ull);
+    close_fixture(&f);
+}
+
+static void test_quirks_padding_unaligned_unused(void **state)
+{
+    (void)state;
+    synth_dump *d = basic_process();
+    synth_dump_quirks quirks = {.pad_list_counts = true, .unaligned_streams = true,
+                                .unused_entries = 3};
+    synth_dump_set_quirks(d, &quirks);
+    synth_dump_add_thread_name(d, THREAD_ID, "worker");
+    fixture f;
+    open_fixture(&f, d);
+    assert_int_equal(f.status, DT_OK);
+    size_t n;
+    const dt_thread *t = dt_dump_threads(f.dump, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(t->id, THREAD_ID);
+    assert_string_equal(t->name, "worker");
+    const dt_module *m = dt_dump_modules(f.dump, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(m->name, "w3wp.exe");
+    assert_int_equal(count_diags(f.dump, DT_DIAG_WARNING, ""), 0);
+    close_fixture(&f);
+}
+
+static void test_exception_and_thread_info(void **state)
+{
+    (void)state;
+    synth_dump *d = basic_process();
+    synth_exception e = {.thread_id = THREAD_ID, .code = 0xC0000005, .address = MODULE_BASE + 0x10,
+                         .parameter_count = 2, .parameters = {0, 0x10}, .has_context = true};
+    synth_context_init(&e.context, SYNTH_CPU_AMD64);
+    e.context.regs[DT_AMD64_RIP] = MODULE_BASE + 0x10;
+    synth_dump_set_exception(d, &e);
+    synth_thread_info ti = {.thread_id = THREAD_ID, .user_time = 123456789, .kernel_time = 10};
+    synth_dump_add_thread_info(d, &ti);
+    fixture f;
+    open_fixture(&f, d);
+    const dt_exception *x = dt_dump_exception(f.dump);
+    assert_non_null(x);
+    assert_int_equal(x->code, 0xC0000005);
+    assert_int_equal(x->parameter_count, 2);
+    assert_int_equal(x->parameters[1], 0x10);
+    assert_int_equal(dt_context_ip(&x->context), MODULE_BASE + 0x10);
+    assert_string_equal(dt_exception_code_name(x->code), "EXCEPTION_ACCESS_VIOLATION");
+    size_t n;
+    const dt_thread *t = dt_dump_threads(f.dump, &n);
+    assert_true(t->has_times);
+    assert_int_equal(t->times.user_time, 123456789);
+    close_fixture(&f);
+}
+
+static void add_thread_handle(synth_dump *d, uint64_t value, uint32_t tid, uint32_t exit_status)
+{
+    static uint8_t payloads[8][SYNTH_THREAD_BASIC_INFO_SIZE];
+    static int next;
+    synth_thread_basic_info info = {.exit_status = exit_status, .process_id = 4242,
+                                    .thread_id = tid};
+    uint8_t *payload = payloads[next++ % 8];
+    synth_thread_basic_info_encode(&info, payload);
+    synth_handle_info chain = {SYNTH_HANDLE_INFO_THREAD1, payload, SYNTH_THREAD_BASIC_INFO_SIZE};
+    synth_handle h = {.handle = value, .type_name = "Thread", .handle_count = 1,
+                      .pointer_count = 2, .info_count = 1, .infos = &chain};
+    synth_dump_add_handle(d, &h);
+}
+
+static void test_handles_with_object_info(void **state)
+{
+    (void)state;
+    synth_dump *d = basic_process();
+    add_thread_handle(d, 0x40, 777, 0);          /* exited with status 0 */
+    add_thread_handle(d, 0x44, THREAD_ID, SYNTH_STATUS_PENDING);
+    synth_handle event = {.handle = 0x48, .type_name = "Event", .object_name = "\\BaseNamedObjects\\x"};
+    synth_dump_add_handle(d, &event);
+    fixture f;
+    open_fixture(&f, d);
+    size_t n;
+    const dt_handle *h = dt_dump_handles(f.dump, &n);
+    assert_int_equal(n, 3);
+    assert_string_equal(h[0].type_name, "Thread");
+    assert_true(h[0].has_exit_status);
+    assert_int_equal(h[0].exit_status, 0);
+    assert_int_equal(h[0].owner_thread_id, 777);
+    assert_int_equal(h[1].exit_status, 0x103);
+    assert_string_equal(h[2].object_name, "\\BaseNamedObjects\\x");
+    assert_false(h[2].has_exit_status);
+    close_fixture(&f);
+}
+
+static void test_memory_info_lookup(void **state)
+{
+    (void)state;
+    synth_dump *d = basic_process();
+    synth_memory_info regions[] = {
+        {0x20000, 0x20000, SYNTH_PAGE_READWRITE, 0x1000, SYNTH_MEM_COMMIT, SYNTH_PAGE_READWRITE,
+         SYNTH_MEM_PRIVATE},
+        {0x10000, 0x10000, SYNTH_PAGE_EXECUTE_READWRITE, 0x2000, SYNTH_MEM_COMMIT,
+         SYNTH_PAGE_EXECUTE_READWRITE, SYNTH_MEM_PRIVATE}};
+    synth_dump_add_memory_info(d, &regions[0]);
+    synth_dump_add_memory_info(d, &regions[1]);
+    fixture f;
+    open_fixture(&f, d);
+    const dt_memory_info *m = dt_dump_memory_info_at(f.dump, 0x11fff);
+    assert_non_null(m);
+    assert_int_equal(m->protect, SYNTH_PAGE_EXECUTE_READWRITE);
+    assert_null(dt_dump_memory_info_at(f.dump, 0x12000));
+    assert_non_null(dt_dump_memory_info_at(f.dump, 0x20000));
+    close_fixture(&f);
+}
+
+static void test_duplicate_and_empty_streams(void **state)
+{
+    (void)state;
+    synth_dump *d = basic_process();
+    synth_dump_duplicate_stream(d, SYNTH_STREAM_MODULE_LIST);
+    synth_dump_add_raw_stream(d, SYNTH_STREAM_COMMENT_W, "", 0);
+    synth_dump_add_raw_stream(d, 0xFFF0, "wine", 4); /* a vendor stream is listed */
+    fixture f;
+    open_fixture(&f, d);
+    size_t n, duplicates = 0, empty = 0;
+    const dt_stream *streams = dt_dump_streams(f.dump, &n);
+    for (size_t i = 0; i < n; i++) {
+        duplicates += streams[i].state == DT_STREAM_DUPLICATE;
+        empty += streams[i].state == DT_STREAM_EMPTY;
+    }
+    assert_int_equal(duplicates, 1);
+    assert_int_equal(empty, 1);
+    assert_int_equal(find_stream(f.dump, 0xFFF0)->state, DT_STREAM_UNKNOWN);
+    dt_dump_modules(f.dump, &n);
+    assert_int_equal(n, 1);
+    close_fixture(&f);
+}
+
+static void test_stream_rva_past_end(void **state)
+{
+    (void)state;
+    synth_dump *d = basic_process();
+    synth_dump_add_raw_entry(d, 16 /* MemoryInfoList */, 64, 0x7fffffff);
+    fixture f;
+    open_fixture(&f, d);
+    assert_int_equal(f.status, DT_OK);
+    assert_int_equal(find_stream(f.dump, 16)->state, DT_STREAM_DAMAGED);
+    size_t n;
+    const dt_diagnostic *diags = dt_dump_diagnostics(f.dump, &n);
+    assert_int_equal(n, 1);
+    assert_true(diags[0].has_offset);
+    assert_int_equal(diags[0].offset, 0x7fffffff);
+    dt_dump_threads(f.dump, &n);
+    assert_int_equal(n, 1); /* the other streams are still decoded */
+    close_fixture(&f);
+}
+
+static void test_count_overflow_salvages_entries(void **state)
+{
+    (void)state;
+    synth_dump *d = basic_process();
+    fixture f;
+    open_fixture(&f, d);
+    /* Claim 0xFFFFFFFF threads in the ThreadList that holds one. */
+    const dt_stream *s = find_stream(f.dump, SYNTH_STREAM_THREAD_LIST);
+    uint32_t rva = s->rva;
+    dt_dump_free(f.dump);
+    synth_put_u32(f.bytes.data + rva, 0xFFFFFFFFu);
+    f.status = dt_dump_open_memory(&f.dump, f.bytes.data, f.bytes.size, "t.dmp", &f.err);
+    assert_int_equal(f.status, DT_OK);
+    size_t n;
+    dt_dump_threads(f.dump, &n);
+    assert_int_equal(n, 1);
+    assert_true(count_diags(f.dump, DT_DIAG_ERROR, "ThreadList") >= 1);
+    close_fixture(&f);
+}
+
+static void test_truncated_directory(void **state)
+{
+    (void)state;
+    fixture f;
+    open_fixture(&f, basic_process());
+    const dt_dump_header *h = dt_dump_header_get(f.dump);
+    uint32_t directory = h->directory_rva, count = h->stream_count;
+    dt_dump_free(f.dump);
+    /* Cut the file inside the directory's second entry: the first survives. */
+    size_t cut = directory + 12 + 6;
+    f.status = dt_dump_open_memory(&f.dump, f.bytes.data, cut, "cut.dmp", &f.err);
+    assert_int_equal(f.status, DT_OK);
+    size_t n;
+    dt_dump_streams(f.dump, &n);
+    assert_int_equal(n, 1);
+    assert_true(count > 1);
+    assert_int_equal(count_diags(f.dump, DT_DIAG_ERROR, "stream directory"), 1);
+    dt_dump_free(f.dump);
+    /* Cut before the directory: nothing to salvage, a clear error. */
+    f.status = dt_dump_open_memory(&f.dump, f.bytes.data, directory, "cut.dmp", &f.err);
+    assert_int_equal(f.status, DT_ERR_FORMAT);
+    assert_null(f.dump);
+    assert_true(f.err.has_offset);
+    assert_int_equal(f.err.offset, directory);
+    assert_non_null(strstr(f.err.message, "cut.dmp: stream directory at offset"));
+    close_fixture(&f);
+}
+
+static void test_zero_size_context(void **state)
+{
+    (void)state;
+    synth_dump *d = basic_process();
+    synth_thread t = {.id = 99, .has_context = false};
+    synth_dump_add_thread(d, &t);
+    fixture f;
+    open_fixture(&f, d);
+    const dt_thread *thread = dt_dump_thread_by_id(f.dump, 99);
+    assert_non_null(thread);
+    assert_false(thread->has_context);
+    assert_int_equal(count_diags(f.dump, DT_DIAG_INFO, "context"), 1);
+    assert_int_equal(count_diags(f.dump, DT_DIAG_WARNING, ""), 0);
+    close_fixture(&f);
+}
+
+static void test_x86_context(void **state)
+{
+    (void)state;
+    synth_dump *d = synth_dump_new();
+    synth_system_info sys = {.cpu = SYNTH_CPU_X86, .major = 6, .minor = 1, .build = 7600,
+                             .vendor = "GenuineIntel"};
+    synth_dump_set_system_info(d, &sys);
+    synth_thread t = {.id = 7, .has_context = true};
+    synth_context_init(&t.context, SYNTH_CPU_X86);
+    t.context.regs[DT_X86_EIP] = 0x77001234;
+    t.context.regs[DT_X86_ESP] = 0x0012ff00;
+    t.context.regs[DT_X86_EBP] = 0x0012ff40;
+    synth_dump_add_thread(d, &t);
+    fixture f;
+    open_fixture(&f, d);
+    size_t n;
+    const dt_thread *thread = dt_dump_threads(f.dump, &n);
+    assert_int_equal(thread->context.cpu, DT_CPU_X86);
+    assert_int_equal(dt_context_ip(&thread->context), 0x77001234);
+    assert_int_equal(thread->context.regs[DT_X86_EBP], 0x0012ff40);
+    assert_string_equal(dt_dump_system_info(f.dump)->vendor, "GenuineIntel");
+    close_fixture(&f);
+}
+
+static void test_signatures_refused(void **state)
+{
+    (void)state;
+    dt_dump *dump;
+    dt_error err;
+    uint8_t kernel[0x2000] = "PAGEDU64";
+    assert_int_equal(dt_dump_open_memory(&dump, kernel, sizeof kernel, "k.dmp", &err),
+                     DT_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "kernel dump"));
+    uint8_t elf[64] = "\x7f" "ELF";
+    assert_int_equal(dt_dump_open_memory(&dump, elf, sizeof elf, "core", &err), DT_ERR_UNSUPPORTED);
+    uint8_t junk[64] = "MZ not a dump";
+    assert_int_equal(dt_dump_open_memory(&dump, junk, sizeof junk, "x.exe", &err), DT_ERR_FORMAT);
+    assert_int_equal(dt_dump_open_memory(&dump, junk, 3, "tiny", &err), DT_ERR_FORMAT);
+}
+
+static void test_gzip_file(void **state)
+{
+    (void)state;
+    synth_buf bytes;
+    synth_buf_init(&bytes);
+    synth_dump *d = basic_process();
+    synth_dump_write(d, &bytes);
+    synth_dump_free(d);
+    char path[] = "/tmp/dt-test-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    gzFile gz = gzdopen(fd, "wb");
+    assert_int_equal(gzwrite(gz, bytes.data, (unsigned)bytes.size), (int)bytes.size);
+    gzclose(gz);
+    dt_dump *dump;
+    dt_error err;
+    assert_int_equal(dt_dump_open(&dump, path, NULL, &err), DT_OK);
+    assert_true(dt_dump_was_compressed(dump));
+    assert_int_equal(dt_dump_file_size(dump), bytes.size);
+    size_t n;
+    dt_dump_threads(dump, &n);
+    assert_int_equal(n, 1);
+    dt_dump_free(dump);
+    dt_open_options small = {100, NULL}; /* the inflate cap */
+    assert_int_equal(dt_dump_open(&dump, path, &small, &err), DT_ERR_LIMIT);
+    assert_non_null(strstr(err.message, "size cap"));
+    unlink(path);
+    synth_buf_free(&bytes);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_threads_and_context),
+        cmocka_unit_test(test_modules_codeview_version),
+        cmocka_unit_test(test_system_and_misc),
+        cmocka_unit_test(test_memory_reads),
+        cmocka_unit_test(test_full_dump_with_stack_rva_zero),
+        cmocka_unit_test(test_quirks_padding_unaligned_unused),
+        cmocka_unit_test(test_exception_and_thread_info),
+        cmocka_unit_test(test_handles_with_object_info),
+        cmocka_unit_test(test_memory_info_lookup),
+        cmocka_unit_test(test_duplicate_and_empty_streams),
+        cmocka_unit_test(test_stream_rva_past_end),
+        cmocka_unit_test(test_count_overflow_salvages_entries),
+        cmocka_unit_test(test_truncated_directory),
+        cmocka_unit_test(test_zero_size_context),
+        cmocka_unit_test(test_x86_context),
+        cmocka_unit_test(test_signatures_refused),
+        cmocka_unit_test(test_gzip_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
