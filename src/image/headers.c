@@ -225,7 +225,7 @@ static dt_status read_sections(dt_image *img, const uint8_t *bytes, size_t size,
 dt_status dt_image_decode_headers(dt_image *img, const uint8_t *bytes, size_t size,
                                   dt_error *err)
 {
-    size_t file_header;
+    size_t file_header = 0;
     dt_status st = read_signatures(img, bytes, size, &file_header, err);
     if (st != DT_OK)
         return st;
