@@ -31,16 +31,14 @@ static void free_tables(export_tables *t)
 }
 
 /* Reads `count` little-endian entries of `width` bytes (2 or 4) at `rva`
- * into a new array of u32 or u16. Sets *got to the whole entries present
- * (fewer in a dump with missing pages). NULL when out of memory. */
+ * and converts them in place to host u32 or u16. Sets *got to the whole
+ * entries present (fewer in a dump with missing pages). NULL when out of
+ * memory. */
 static void *read_table(const dt_image *img, uint32_t rva, size_t count, size_t width,
                         size_t *got)
 {
-    uint8_t *table = malloc(count ? count * width : 1); /* count <= 1M: no overflow */
-    if (!table)
-        return NULL;
-    *got = dt_image_read(img, rva, table, count * width) / width;
-    for (size_t i = 0; i < *got; i++) {
+    uint8_t *table = dt_image_read_array(img, rva, count, width, got);
+    for (size_t i = 0; table && i < *got; i++) {
         uint8_t *p = table + i * width;
         if (width == 4) {
             uint32_t v = dt_le32(p);
@@ -118,23 +116,28 @@ static void fill_export(dt_image *img, const export_tables *t, size_t index, con
     }
 }
 
-/* One export per readable name, then one per unnamed non-zero slot. */
+/* One export per readable name, then one per unnamed non-zero slot. Bad
+ * names are summarized in one diagnostic. */
 static size_t collect_exports(dt_image *img, const export_tables *t, bool *named,
                               dt_image_export *out)
 {
-    size_t n = 0;
+    size_t n = 0, bad = 0, first_bad = 0;
     for (size_t i = 0; i < t->name_count; i++) {
         uint16_t index = t->name_ordinals[i];
-        const char *name = dt_image_read_string(img, t->names[i]);
-        if (index >= t->function_count || !name) {
-            dt_image_diag(img, DT_DIAG_WARNING, "export name table", t->names[i],
-                          "name %zu is unreadable or its ordinal index %u is out of range",
-                          i, index);
+        const char *name =
+            index < t->function_count ? dt_image_read_string(img, t->names[i]) : NULL;
+        if (!name) {
+            first_bad = bad++ ? first_bad : i;
             continue;
         }
         named[index] = true;
         fill_export(img, t, index, name, &out[n++]);
     }
+    if (bad)
+        dt_image_diag(img, DT_DIAG_WARNING, "export name table", t->names[first_bad],
+                      "%zu names are unreadable or have an out-of-range ordinal index "
+                      "(first: name %zu, index %u)",
+                      bad, first_bad, t->name_ordinals[first_bad]);
     for (size_t i = 0; i < t->function_count; i++)
         if (!named[i] && t->functions[i] != 0)
             fill_export(img, t, i, NULL, &out[n++]);

@@ -11,8 +11,10 @@
 static dt_image *new_image(image_layout layout)
 {
     dt_image *img = calloc(1, sizeof *img);
-    if (img)
+    if (img) {
         img->layout = layout;
+        img->string_budget = DT_IMAGE_STRING_BUDGET;
+    }
     return img;
 }
 

@@ -14,6 +14,9 @@ enum {
     DT_IMAGE_MAX_RUNTIME_FUNCTIONS = 1 << 22,
     DT_IMAGE_MAX_DEBUG_ENTRIES = 64,
     DT_IMAGE_MAX_STRING = 4096,
+    /* Total bytes scanned for strings per image: bounds the work of many
+     * names pointing at long unterminated runs. */
+    DT_IMAGE_STRING_BUDGET = 16 * 1024 * 1024,
     /* Header bytes read from a dump before the headers are decoded. */
     DT_IMAGE_MEMORY_HEADER_MAX = 64 * 1024
 };
@@ -49,6 +52,9 @@ struct dt_image {
     bool has_codeview;
     dt_codeview codeview;
 
+    size_t string_budget;    /* bytes left of DT_IMAGE_STRING_BUDGET */
+    bool string_budget_spent;
+
     dt_runtime_function *runtime_functions; /* sorted by begin */
     size_t runtime_function_count;
 };
@@ -75,6 +81,11 @@ int64_t dt_image_offset_of(const dt_image *img, uint32_t rva);
 /* Reads the NUL-terminated string at `rva` (at most DT_IMAGE_MAX_STRING
  * bytes) into the arena. NULL when unreadable, unterminated or out of memory. */
 const char *dt_image_read_string(dt_image *img, uint32_t rva);
+/* Reads up to `count` entries of `width` bytes at `rva` into a malloc'd
+ * array (the caller frees it) and sets *got to the whole entries present.
+ * The caller caps count * width well below SIZE_MAX. NULL when out of memory. */
+uint8_t *dt_image_read_array(const dt_image *img, uint32_t rva, size_t count, size_t width,
+                             size_t *got);
 /* Reads a little-endian u32 at `rva`. */
 bool dt_image_read_u32(const dt_image *img, uint32_t rva, uint32_t *out);
 

@@ -54,15 +54,15 @@ static size_t declared_count(dt_image *img, const dt_image_data_dir *dir)
 /* Reads the entries present; a dump often lacks some or all of .pdata. */
 static size_t read_entries(dt_image *img, const dt_image_data_dir *dir, size_t count)
 {
-    uint8_t *raw = malloc(count * RUNTIME_FUNCTION_SIZE); /* count <= 4M: no overflow */
-    img->runtime_functions = dt_arena_array(&img->arena, count, sizeof *img->runtime_functions);
-    if (!raw || !img->runtime_functions) {
+    size_t got;
+    uint8_t *raw = dt_image_read_array(img, dir->rva, count, RUNTIME_FUNCTION_SIZE, &got);
+    img->runtime_functions =
+        raw ? dt_arena_array(&img->arena, got ? got : 1, sizeof *img->runtime_functions) : NULL;
+    if (!img->runtime_functions) {
         free(raw);
         dt_image_diag(img, DT_DIAG_ERROR, "exception directory", dir->rva, "out of memory");
         return 0;
     }
-    size_t got = dt_image_read(img, dir->rva, raw, count * RUNTIME_FUNCTION_SIZE) /
-                 RUNTIME_FUNCTION_SIZE;
     if (got < count)
         dt_image_diag(img, img->layout == IMAGE_LAYOUT_DUMP ? DT_DIAG_INFO : DT_DIAG_WARNING,
                       "exception directory", dir->rva,

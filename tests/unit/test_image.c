@@ -432,6 +432,20 @@ static void test_out_of_range_rvas(void **state)
     pe_free(&p);
 }
 
+/* The loader maps nothing past SizeOfImage, whatever the sections say. */
+static void test_reads_stop_at_size_of_image(void **state)
+{
+    (void)state;
+    pe p = pe_new(true);
+    put32(&p, OPT_HEADER + 0x38, TEXT_RVA + 0x100);
+    dt_image *img = open_pe(&p, false);
+    uint8_t buf[16];
+    assert_int_equal(dt_image_read(img, TEXT_RVA + 0xF8, buf, 16), 8);
+    assert_int_equal(dt_image_read(img, DATA_RVA, buf, 16), 0);
+    dt_image_free(img);
+    pe_free(&p);
+}
+
 /* ---- Exports ----------------------------------------------------------- */
 
 static void test_exports(void **state)
@@ -888,6 +902,7 @@ int main(void)
         cmocka_unit_test(test_long_section_names),
         cmocka_unit_test(test_file_layout_translation),
         cmocka_unit_test(test_out_of_range_rvas),
+        cmocka_unit_test(test_reads_stop_at_size_of_image),
         cmocka_unit_test(test_exports),
         cmocka_unit_test(test_broken_exports_keep_the_rest),
         cmocka_unit_test(test_runtime_functions),
