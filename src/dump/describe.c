@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 static const struct { uint32_t code; const char *name; } exception_names[] = {
+    {0x20474343, "GCC_CPP_EXCEPTION"},
     {0x40010005, "DBG_CONTROL_C"},
     {0x406D1388, "MS_VC_SET_THREAD_NAME"},
     {0x4000001F, "STATUS_WX86_BREAKPOINT"},
