@@ -144,10 +144,10 @@ typedef struct dt_image_export {
 /* The export directory's Name ("ntdll.dll"), or NULL. */
 const char *dt_image_export_dll_name(const dt_image *img);
 /* All exports in ordinal order; a function with several names appears once
- * per name. Slots with RVA 0 are skipped. */
+ * per name. Unnamed slots with RVA 0 (gaps in the ordinals) are skipped. */
 const dt_image_export *dt_image_exports(const dt_image *img, size_t *count);
-/* The non-forwarded export with the greatest RVA <= `rva` (ties: the lowest
- * ordinal, then name), or NULL. O(log n). */
+/* The export with the greatest RVA <= `rva` (ties: the lowest ordinal, then
+ * name), ignoring forwarders and RVA 0, or NULL. O(log n). */
 const dt_image_export *dt_image_export_at_or_below(const dt_image *img, uint32_t rva);
 
 /* ---- Debug directory -------------------------------------------------- */

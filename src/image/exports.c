@@ -168,7 +168,8 @@ static int compare_by_rva(const void *pa, const void *pb)
     return compare_by_ordinal(a, b);
 }
 
-/* The RVA-sorted index of exports that are code or data (not forwarders). */
+/* The RVA-sorted index of exports that are code or data: not forwarders,
+ * not RVA 0. */
 static bool index_by_rva(dt_image *img)
 {
     img->exports_by_rva = dt_arena_array(&img->arena, img->export_count ? img->export_count : 1,
@@ -177,7 +178,7 @@ static bool index_by_rva(dt_image *img)
         return false;
     size_t n = 0;
     for (size_t i = 0; i < img->export_count; i++)
-        if (!img->exports[i].forwarder)
+        if (!img->exports[i].forwarder && img->exports[i].rva != 0)
             img->exports_by_rva[n++] = &img->exports[i];
     qsort(img->exports_by_rva, n, sizeof *img->exports_by_rva, compare_by_rva);
     img->exports_by_rva_count = n;

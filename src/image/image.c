@@ -66,9 +66,9 @@ dt_status dt_image_open_file(dt_image **out, const char *path, dt_error *err)
     if (!img)
         return dt_error_set(err, DT_ERR_NOMEM, path, NULL, -1, "out of memory");
     dt_status st = dt_map_plain(&img->file, path, err);
-    if (st != DT_OK || img->file.size > SIZE_MAX) {
+    if (st != DT_OK) {
         dt_image_free(img);
-        return st != DT_OK ? st : dt_error_set(err, DT_ERR_LIMIT, path, NULL, -1, "too large");
+        return st;
     }
     img->bytes = img->file.data;
     img->size = (size_t)img->file.size;

@@ -758,6 +758,32 @@ static void test_memory_image_with_missing_pages(void **state)
     pe_free(&p);
 }
 
+/* .rdata saved as two ranges, stored out of order, split inside "Alpha":
+ * strings that cross a range boundary are still read. */
+static void test_memory_image_split_strings(void **state)
+{
+    (void)state;
+    pe p = pe_new(true);
+    pe_add_exports(&p);
+    const dump_range ranges[] = {{0, 0x1000}, {0x2112, 0xEEE}, {RDATA_RVA, 0x112}};
+    char *path = write_dump(&p, 0x180000000ull, ranges, 3);
+    const dt_module *module;
+    dt_dump *dump = open_dump(path, &module);
+    dt_image *img = NULL;
+    dt_error err = {0};
+    assert_int_equal(dt_image_open_memory(&img, dump, module, &err), DT_OK);
+    size_t n;
+    const dt_image_export *e = dt_image_exports(img, &n);
+    assert_int_equal(n, 5);
+    assert_string_equal(e[1].name, "Alpha");
+    assert_string_equal(dt_image_export_at_or_below(img, 0x1001)->name, "Alpha");
+    dt_image_free(img);
+    dt_dump_free(dump);
+    unlink(path);
+    free(path);
+    pe_free(&p);
+}
+
 static void test_memory_image_without_headers(void **state)
 {
     (void)state;
@@ -911,6 +937,7 @@ int main(void)
         cmocka_unit_test(test_codeview_rsds),
         cmocka_unit_test(test_codeview_nb10_by_file_offset),
         cmocka_unit_test(test_memory_image_with_missing_pages),
+        cmocka_unit_test(test_memory_image_split_strings),
         cmocka_unit_test(test_memory_image_without_headers),
         cmocka_unit_test(test_wine_dlls_match_readobj),
     };
