@@ -363,7 +363,8 @@ size_t synth_context_size(synth_cpu cpu)
 /* CONTEXT (AMD64, 0x4D0): ContextFlags 0x30, MxCsr 0x34, SegCs 0x38, SegDs
  * 0x3A, SegEs 0x3C, SegFs 0x3E, SegGs 0x40, SegSs 0x42, EFlags 0x44,
  * Rax..R15 at 0x78 + 8n (unwind register order), Rip 0xF8, FltSave
- * (XMM_SAVE_AREA32) at 0x100: ControlWord +0, MxCsr +0x18, MxCsr_Mask +0x1C. */
+ * (XMM_SAVE_AREA32) at 0x100: ControlWord +0, MxCsr +0x18, MxCsr_Mask +0x1C,
+ * XmmRegisters +0xA0 (so Xmm0 at 0x1A0, XmmN at 0x1A0 + 16N). */
 static void encode_amd64(const synth_context *ctx, uint8_t *p)
 {
     const uint64_t *r = ctx->regs;
@@ -382,6 +383,10 @@ static void encode_amd64(const synth_context *ctx, uint8_t *p)
     synth_put_u16(p + 0x100, 0x27F);
     synth_put_u32(p + 0x118, (uint32_t)r[DT_AMD64_MXCSR]);
     synth_put_u32(p + 0x11C, 0xFFFF);
+    for (int n = 0; n < 16; n++) {
+        synth_put_u64(p + 0x1A0 + 16 * n, ctx->xmm[n][0]);
+        synth_put_u64(p + 0x1A8 + 16 * n, ctx->xmm[n][1]);
+    }
 }
 
 /* CONTEXT (x86, 0x2CC): ContextFlags 0, FloatSave 0x1C (ControlWord +0),

@@ -81,6 +81,7 @@ typedef struct synth_context {
     synth_cpu cpu;
     uint32_t flags;
     uint64_t regs[DT_MAX_REGS];
+    uint64_t xmm[16][2];       /* AMD64 XMM0-15, low quadword first */
 } synth_context;
 
 void synth_context_init(synth_context *ctx, synth_cpu cpu);

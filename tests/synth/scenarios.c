@@ -1,0 +1,464 @@
+/*
+ * Scenarios. A catalog of Windows 7 x64 modules and the functions the
+ * scenarios' stacks pass through, with prologs typical of the MSVC and CLR
+ * JIT code of that time; each scenario picks modules and lists threads.
+ */
+#include "scenarios.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+
+#define PUSH(r) {SYNTH_OP_PUSH, (r), 0, SYNTH_ENC_AUTO}
+#define ALLOC(n) {SYNTH_OP_ALLOC, 0, (n), SYNTH_ENC_AUTO}
+#define SET_FP(r, off) {SYNTH_OP_SET_FPREG, (r), (off), SYNTH_ENC_AUTO}
+#define SAVE(r, off) {SYNTH_OP_SAVE, (r), (off), SYNTH_ENC_AUTO}
+#define SAVE_XMM(r, off) {SYNTH_OP_SAVE_XMM, (r), (off), SYNTH_ENC_AUTO}
+#define OPS(a) (a), sizeof(a) / sizeof((a)[0])
+
+/* Prologs. Each keeps rsp 16-aligned at calls (entry rsp is 8 mod 16). */
+static const synth_op sub28[] = {ALLOC(0x28)};
+static const synth_op sub48[] = {ALLOC(0x48)};
+static const synth_op rbx_20[] = {PUSH(RBX), ALLOC(0x20)};
+static const synth_op rdi_30_saves[] = {PUSH(RDI), ALLOC(0x30), SAVE(RBX, 0x40), SAVE(RSI, 0x48)};
+static const synth_op fp_frame[] = {PUSH(RBP), PUSH(RBX), ALLOC(0x48), SET_FP(RBP, 0x20)};
+static const synth_op xmm_frame[] = {PUSH(RBX), PUSH(RDI), ALLOC(0x48), SAVE_XMM(6, 0x30)};
+static const synth_op seven_pushes[] = {PUSH(RBX), PUSH(RBP), PUSH(RSI), PUSH(RDI),
+                                        PUSH(R12), PUSH(R13), PUSH(R14), ALLOC(0x50)};
+static const synth_op eight_pushes[] = {PUSH(RBX), PUSH(RBP), PUSH(RSI), PUSH(RDI), PUSH(R12),
+                                        PUSH(R13), PUSH(R14), PUSH(R15), ALLOC(0xB8)};
+static const synth_op large_frame[] = {PUSH(RBX), PUSH(RSI), ALLOC(0x1F8)};
+/* CLR x64 JIT: push rbp; push rdi; push rsi; sub rsp,30h; lea rbp,[rsp+40h]
+ * leaves rbp at the saved rbp, so [rbp] and [rbp+8] chain the frames. */
+static const synth_op jit_frame[] = {PUSH(RBP), PUSH(RDI), PUSH(RSI), ALLOC(0x30), SET_FP(RBP, 0x40)};
+
+typedef struct catalog_module {
+    const char *name;
+    const char *path;
+    uint64_t base;
+    uint32_t timestamp;
+    uint16_t version[4];
+} catalog_module;
+
+#define SYS32 "C:\\Windows\\System32\\"
+#define INETSRV "C:\\Windows\\System32\\inetsrv\\"
+#define FW64 "C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\"
+
+static const catalog_module modules[] = {
+    {"w3wp.exe", INETSRV "w3wp.exe", 0xFF5A0000, 0x4A5BE09F, {7, 5, 7600, 16385}},
+    {"ntdll.dll", SYS32 "ntdll.dll", 0x77BA0000, 0x4A5BE02B, {6, 1, 7600, 16385}},
+    {"kernel32.dll", SYS32 "kernel32.dll", 0x77A80000, 0x4A5BDFE0, {6, 1, 7600, 16385}},
+    {"KERNELBASE.dll", SYS32 "KERNELBASE.dll", 0x7FEFDCB0000, 0x4A5BDFE1, {6, 1, 7600, 16385}},
+    {"httpapi.dll", SYS32 "httpapi.dll", 0x7FEF5640000, 0x4A5BE03E, {6, 1, 7600, 16385}},
+    {"w3dt.dll", INETSRV "w3dt.dll", 0x7FEF5430000, 0x4A5BE0A0, {7, 5, 7600, 16385}},
+    {"iiscore.dll", INETSRV "iiscore.dll", 0x7FEF5480000, 0x4A5BE0A1, {7, 5, 7600, 16385}},
+    {"w3wphost.dll", INETSRV "w3wphost.dll", 0x7FEF5620000, 0x4A5BE0A2, {7, 5, 7600, 16385}},
+    {"w3tp.dll", INETSRV "w3tp.dll", 0x7FEF5600000, 0x4A5BE0A3, {7, 5, 7600, 16385}},
+    {"clr.dll", FW64 "clr.dll", 0x7FEF6A30000, 0x4BA21EEB, {4, 0, 30319, 1}},
+    {"webengine4.dll", FW64 "webengine4.dll", 0x7FEF5E40000, 0x4BA21F0B, {4, 0, 30319, 1}},
+};
+
+typedef struct catalog_function {
+    const char *module;
+    const char *name;
+    const char *export_name;
+    synth_func_kind kind;
+    uint32_t syscall_number;
+    const synth_op *ops;
+    size_t op_count;
+} catalog_function;
+
+#define SYSCALL(name, number) {"ntdll.dll", name, name, SYNTH_FUNC_SYSCALL, number, NULL, 0}
+#define FUNC(module, name, export_name, ops) {module, name, export_name, SYNTH_FUNC_FRAME, 0, OPS(ops)}
+
+static const catalog_function functions[] = {
+    SYSCALL("ZwClose", 0xC),
+    SYSCALL("NtWaitForSingleObject", 0x1),
+    SYSCALL("NtRemoveIoCompletion", 0x9),
+    SYSCALL("ZwQueryDirectoryFile", 0x32),
+    SYSCALL("NtWaitForMultipleObjects", 0x58),
+    SYSCALL("NtWaitForWorkViaWorkerFactory", 0xAE),
+    FUNC("ntdll.dll", "RtlpTpWorkCallback", NULL, seven_pushes),
+    FUNC("ntdll.dll", "TppWorkerThread", NULL, eight_pushes),
+    FUNC("ntdll.dll", "RtlUserThreadStart", "RtlUserThreadStart", sub48),
+    FUNC("kernel32.dll", "BaseThreadInitThunk", "BaseThreadInitThunk", sub28),
+    FUNC("kernel32.dll", "CloseHandleImplementation", "CloseHandle", rbx_20),
+    FUNC("KERNELBASE.dll", "CloseHandle", "CloseHandle", rbx_20),
+    FUNC("KERNELBASE.dll", "WaitForSingleObjectEx", "WaitForSingleObjectEx", rdi_30_saves),
+    FUNC("KERNELBASE.dll", "WaitForMultipleObjectsEx", "WaitForMultipleObjectsEx", seven_pushes),
+    FUNC("KERNELBASE.dll", "GetQueuedCompletionStatus", "GetQueuedCompletionStatus", rbx_20),
+    FUNC("KERNELBASE.dll", "FindNextFileW", "FindNextFileW", large_frame),
+    FUNC("httpapi.dll", "HttpCloseRequestQueue", "HttpCloseRequestQueue", sub28),
+    FUNC("w3dt.dll", "UL_APP_POOL::Cleanup", NULL, rbx_20),
+    FUNC("w3dt.dll", "WP_CONTEXT::CleanupOutstandingRequests", NULL, rdi_30_saves),
+    FUNC("w3dt.dll", "UL_NATIVE_REQUEST::DoWork", NULL, rbx_20),
+    FUNC("iiscore.dll", "W3_SERVER::StopListen", NULL, rbx_20),
+    FUNC("iiscore.dll", "IISCORE_PROTOCOL_MANAGER::StopListenerChannel", NULL, fp_frame),
+    FUNC("iiscore.dll", "NOTIFICATION_CONTEXT::RequestDoWork", NULL, seven_pushes),
+    FUNC("w3wphost.dll", "LISTENER_CHANNEL_STOP_WORKITEM::ExecuteWorkItem", NULL, xmm_frame),
+    FUNC("w3wphost.dll", "W3WP_HOST::ExecuteWorkItem", NULL, sub28),
+    FUNC("w3wphost.dll", "W3WP_HOST::WaitForShutdown", NULL, rbx_20),
+    FUNC("w3wphost.dll", "AppHostInitialize", "AppHostInitialize", fp_frame),
+    FUNC("w3tp.dll", "THREAD_POOL_DATA::ThreadPoolThread", NULL, rdi_30_saves),
+    FUNC("w3tp.dll", "THREAD_MANAGER::ThreadManagerThread", NULL, sub28),
+    FUNC("w3wp.exe", "wmain", NULL, rdi_30_saves),
+    FUNC("w3wp.exe", "__wmainCRTStartup", NULL, sub28),
+    FUNC("clr.dll", "Thread::DoAppropriateWaitWorker", NULL, eight_pushes),
+    FUNC("clr.dll", "Thread::DoAppropriateWait", NULL, xmm_frame),
+    FUNC("clr.dll", "AwareLock::EnterEpilog", NULL, fp_frame),
+    FUNC("clr.dll", "AwareLock::Enter", NULL, rbx_20),
+    FUNC("clr.dll", "JITutil_MonContention", NULL, seven_pushes),
+    FUNC("clr.dll", "UMThunkStub", NULL, fp_frame),
+    FUNC("clr.dll", "CLREventBase::WaitEx", NULL, rdi_30_saves),
+    FUNC("clr.dll", "ThreadpoolMgr::CompletionPortThreadStart", NULL, large_frame),
+    FUNC("clr.dll", "WKS::GCHeap::FinalizerThreadStart", NULL, rbx_20),
+    FUNC("clr.dll", "Thread::intermediateThreadProc", NULL, fp_frame),
+    FUNC("webengine4.dll", "InstrumentedMutex::GetLock", NULL, rbx_20),
+    FUNC("webengine4.dll", "InstrumentedMutexGetLock", "InstrumentedMutexGetLock", sub28),
+    FUNC("webengine4.dll", "W3_MGD_HANDLER::ProcessNotification", NULL, xmm_frame),
+};
+
+/* Managed methods compiled into the JIT region. */
+static const char *const jit_methods[] = {
+    "System.Web.HttpRuntime.ProcessRequestInternal",
+    "System.Web.HttpApplicationFactory.GetApplicationInstance",
+    "System.Web.Compilation.PreservedAssemblyEntry.EnsureFirstTimeInit",
+    "System.Web.Compilation.PreservedAssemblyEntry.DoFirstTimeInit",
+    "System.Web.Compilation.PreservedAssemblyEntry.RemoveOldTempFiles",
+    "IL_STUB_PInvoke(FindNextFile)",
+    "System.Web.Compilation.BuildManager.GetVPathBuildResultInternal",
+    "System.Web.Compilation.CompilationMutex.WaitOne",
+    "IL_STUB_PInvoke(InstrumentedMutexGetLock)",
+};
+
+enum { JIT_BASE = 0x7FF00150000ull >> 16, JIT_SIZE = 0x20000 };
+
+/* ---- Building blocks ------------------------------------------------------ */
+
+static void add_catalog_module(synth_process *p, const char *name)
+{
+    const catalog_module *m = NULL;
+    for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++)
+        if (strcmp(modules[i].name, name) == 0)
+            m = &modules[i];
+    if (!m)
+        synth_fail("no module %s in the catalog", name);
+    synth_module_spec spec = {m->name, m->path, m->base, m->timestamp,
+                              {m->version[0], m->version[1], m->version[2], m->version[3]}, NULL};
+    int unit = synth_process_add_module(p, &spec);
+    for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
+        const catalog_function *c = &functions[i];
+        if (strcmp(c->module, name) != 0)
+            continue;
+        synth_function f = {.name = c->name, .export_name = c->export_name, .kind = c->kind,
+                            .ops = c->ops, .op_count = c->op_count,
+                            .syscall_number = c->syscall_number};
+        synth_process_add_function(p, unit, &f);
+    }
+    if (strcmp(name, "ntdll.dll") == 0) {
+        synth_process_add_alias(p, unit, "NtClose", "ZwClose");
+        synth_process_add_alias(p, unit, "ZwWaitForSingleObject", "NtWaitForSingleObject");
+        synth_process_add_alias(p, unit, "NtQueryDirectoryFile", "ZwQueryDirectoryFile");
+    }
+    if (strcmp(name, "kernel32.dll") == 0)
+        synth_process_add_forwarder(p, unit, "HeapAlloc", "NTDLL.RtlAllocateHeap");
+}
+
+static void add_catalog_modules(synth_process *p, const char *const *names, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        add_catalog_module(p, names[i]);
+}
+
+static void add_jit_region(synth_process *p)
+{
+    int unit = synth_process_add_jit_region(p, "jit", (uint64_t)JIT_BASE << 16, JIT_SIZE);
+    for (size_t i = 0; i < sizeof jit_methods / sizeof jit_methods[0]; i++) {
+        synth_function f = {.name = jit_methods[i], .ops = OPS(jit_frame)};
+        synth_process_add_function(p, unit, &f);
+    }
+}
+
+static synth_process *new_w3wp(uint32_t pid, uint32_t created, uint32_t dumped, uint32_t seed)
+{
+    synth_process_options o = {.exe_name = "w3wp.exe", .process_id = pid,
+                               .process_create_time = created, .dump_time = dumped,
+                               .processor_count = 8, .product_type = 3, .os_major = 6,
+                               .os_minor = 1, .os_build = 7600, .seed = seed};
+    return synth_process_new(&o);
+}
+
+typedef struct frame_list {
+    synth_frame_spec frames[32];
+    size_t count;
+} frame_list;
+
+/* Appends frames to a list (innermost first). */
+static void append(frame_list *l, const synth_frame_spec *frames, size_t count)
+{
+    if (l->count + count > sizeof l->frames / sizeof l->frames[0])
+        synth_fail("too many frames");
+    memcpy(l->frames + l->count, frames, count * sizeof *frames);
+    l->count += count;
+}
+
+static void add_thread(synth_process *p, uint32_t id, const char *role, const frame_list *l,
+                       uint64_t user_time)
+{
+    synth_thread_spec t = {.id = id, .role = role, .frames = l->frames, .frame_count = l->count,
+                           .priority = 0, .user_time = user_time};
+    synth_process_add_thread(p, &t);
+}
+
+#define FRAMES(...) (const synth_frame_spec[]){__VA_ARGS__}, \
+    sizeof((const synth_frame_spec[]){__VA_ARGS__}) / sizeof(synth_frame_spec)
+
+static const synth_frame_spec thread_start[] = {
+    {"kernel32.dll", "BaseThreadInitThunk", 0xd},
+    {"ntdll.dll", "RtlUserThreadStart", 0x1d},
+};
+
+/* ---- seed000: w3wp hung closing the HTTP.sys request queue ---------------- */
+
+static void seed000_handles(synth_dump *d, synth_variant variant, void *context)
+{
+    (void)variant;
+    (void)context;
+    synth_dump_add_handle(d, &(synth_handle){.handle = 0x1C4, .type_name = "File",
+                                             .object_name = "\\Device\\Http\\ReqQueue",
+                                             .granted_access = 0x12019F, .handle_count = 1,
+                                             .pointer_count = 3});
+}
+
+static synth_process *build_seed000(void)
+{
+    static const char *const names[] = {"w3wp.exe", "ntdll.dll", "kernel32.dll",
+                                        "KERNELBASE.dll", "httpapi.dll", "w3dt.dll",
+                                        "iiscore.dll", "w3wphost.dll"};
+    /* Seed post dated 2009-09-25; the process had been hung for days. */
+    synth_process *p = new_w3wp(0x85C, 1253543400, 1253865600, 0);
+    add_catalog_modules(p, names, sizeof names / sizeof names[0]);
+    frame_list l = {0};
+    append(&l, FRAMES({"ntdll.dll", "ZwClose", 0xa},
+                      {"KERNELBASE.dll", "CloseHandle", 0x13},
+                      {"kernel32.dll", "CloseHandleImplementation", 0x3d},
+                      {"httpapi.dll", "HttpCloseRequestQueue", 0xa},
+                      {"w3dt.dll", "UL_APP_POOL::Cleanup", 0x62},
+                      {"w3dt.dll", "WP_CONTEXT::CleanupOutstandingRequests", 0x83},
+                      {"iiscore.dll", "W3_SERVER::StopListen", 0x4a},
+                      {"iiscore.dll", "IISCORE_PROTOCOL_MANAGER::StopListenerChannel", 0x5a},
+                      {"w3wphost.dll", "LISTENER_CHANNEL_STOP_WORKITEM::ExecuteWorkItem", 0x7b},
+                      {"w3wphost.dll", "W3WP_HOST::ExecuteWorkItem", 0xf},
+                      {"ntdll.dll", "RtlpTpWorkCallback", 0x16b},
+                      {"ntdll.dll", "TppWorkerThread", 0x5ff}));
+    append(&l, OPS(thread_start));
+    add_thread(p, 0x2CC, "shutdown", &l, 120000);
+    synth_process_set_decorator(p, seed000_handles, NULL);
+    synth_process_finish(p);
+    return p;
+}
+
+/* ---- Shared IIS stacks ----------------------------------------------------- */
+
+/* The bottom of an IIS request thread: managed code entered from the
+ * integrated pipeline on a w3tp thread. */
+static void append_request_bottom(frame_list *l)
+{
+    append(l, FRAMES({"jit", "System.Web.HttpRuntime.ProcessRequestInternal", 0x1b2},
+                     {"clr.dll", "UMThunkStub", 0x67},
+                     {"webengine4.dll", "W3_MGD_HANDLER::ProcessNotification", 0x57},
+                     {"iiscore.dll", "NOTIFICATION_CONTEXT::RequestDoWork", 0x128},
+                     {"w3dt.dll", "UL_NATIVE_REQUEST::DoWork", 0x60},
+                     {"w3tp.dll", "THREAD_POOL_DATA::ThreadPoolThread", 0x34},
+                     {"w3tp.dll", "THREAD_MANAGER::ThreadManagerThread", 0x39}));
+    append(l, OPS(thread_start));
+}
+
+static void add_pool_workers(synth_process *p, uint32_t first_id, unsigned count)
+{
+    for (unsigned i = 0; i < count; i++) {
+        frame_list l = {0};
+        append(&l, FRAMES({"ntdll.dll", "NtWaitForWorkViaWorkerFactory", 0xa},
+                          {"ntdll.dll", "TppWorkerThread", 0x2c9}));
+        append(&l, OPS(thread_start));
+        add_thread(p, first_id + 4 * i, "pool-worker-idle", &l, 0);
+    }
+}
+
+static void add_w3tp_completion_threads(synth_process *p, uint32_t first_id, unsigned count)
+{
+    for (unsigned i = 0; i < count; i++) {
+        frame_list l = {0};
+        append(&l, FRAMES({"ntdll.dll", "NtRemoveIoCompletion", 0xa},
+                          {"KERNELBASE.dll", "GetQueuedCompletionStatus", 0x39},
+                          {"w3tp.dll", "THREAD_POOL_DATA::ThreadPoolThread", 0x6e},
+                          {"w3tp.dll", "THREAD_MANAGER::ThreadManagerThread", 0x39}));
+        append(&l, OPS(thread_start));
+        add_thread(p, first_id + 4 * i, "completion-port-idle", &l, 0);
+    }
+}
+
+static void add_main_thread(synth_process *p, uint32_t id)
+{
+    frame_list l = {0};
+    append(&l, FRAMES({"ntdll.dll", "NtWaitForSingleObject", 0xa},
+                      {"KERNELBASE.dll", "WaitForSingleObjectEx", 0x79},
+                      {"w3wphost.dll", "W3WP_HOST::WaitForShutdown", 0x27},
+                      {"w3wphost.dll", "AppHostInitialize", 0x2c4},
+                      {"w3wp.exe", "wmain", 0x3da},
+                      {"w3wp.exe", "__wmainCRTStartup", 0x13b}));
+    append(&l, OPS(thread_start));
+    add_thread(p, id, "main", &l, 31000);
+}
+
+/* ---- seed002: CLR monitor contention, owner in FindNextFileW --------------- */
+
+static void add_monitor_waiters(synth_process *p, uint32_t first_id, unsigned count)
+{
+    for (unsigned i = 0; i < count; i++) {
+        frame_list l = {0};
+        append(&l, FRAMES({"ntdll.dll", "NtWaitForMultipleObjects", 0xa},
+                          {"KERNELBASE.dll", "WaitForMultipleObjectsEx", 0xe8},
+                          {"clr.dll", "Thread::DoAppropriateWaitWorker", 0x1da},
+                          {"clr.dll", "Thread::DoAppropriateWait", 0x73},
+                          {"clr.dll", "AwareLock::EnterEpilog", 0xc8},
+                          {"clr.dll", "AwareLock::Enter", 0x72},
+                          {"clr.dll", "JITutil_MonContention", 0x14d},
+                          {"jit", "System.Web.HttpApplicationFactory.GetApplicationInstance", 0x5a}));
+        append_request_bottom(&l);
+        add_thread(p, first_id + 4 * i, "monitor-waiter", &l, 2000 + 10 * i);
+    }
+}
+
+static void add_lock_owner(synth_process *p, uint32_t id)
+{
+    frame_list l = {0};
+    append(&l, FRAMES({"ntdll.dll", "ZwQueryDirectoryFile", 0xa},
+                      {"KERNELBASE.dll", "FindNextFileW", 0x12d},
+                      {"jit", "IL_STUB_PInvoke(FindNextFile)", 0xe0},
+                      {"jit", "System.Web.Compilation.PreservedAssemblyEntry.RemoveOldTempFiles", 0x95},
+                      {"jit", "System.Web.Compilation.PreservedAssemblyEntry.DoFirstTimeInit", 0x4b},
+                      {"jit", "System.Web.Compilation.PreservedAssemblyEntry.EnsureFirstTimeInit", 0x3c},
+                      {"jit", "System.Web.HttpApplicationFactory.GetApplicationInstance", 0x7e}));
+    append_request_bottom(&l);
+    add_thread(p, id, "lock-owner", &l, 95000000);
+}
+
+static void add_compilation_waiters(synth_process *p, uint32_t first_id, unsigned count)
+{
+    for (unsigned i = 0; i < count; i++) {
+        frame_list l = {0};
+        append(&l, FRAMES({"ntdll.dll", "NtWaitForSingleObject", 0xa},
+                          {"KERNELBASE.dll", "WaitForSingleObjectEx", 0x79},
+                          {"webengine4.dll", "InstrumentedMutex::GetLock", 0x10},
+                          {"webengine4.dll", "InstrumentedMutexGetLock", 0x12},
+                          {"jit", "IL_STUB_PInvoke(InstrumentedMutexGetLock)", 0x8f},
+                          {"jit", "System.Web.Compilation.CompilationMutex.WaitOne", 0x54},
+                          {"jit", "System.Web.Compilation.BuildManager.GetVPathBuildResultInternal", 0x1c2},
+                          {"jit", "System.Web.HttpRuntime.ProcessRequestInternal", 0x21c},
+                          {"clr.dll", "UMThunkStub", 0x67},
+                          {"webengine4.dll", "W3_MGD_HANDLER::ProcessNotification", 0x57},
+                          {"iiscore.dll", "NOTIFICATION_CONTEXT::RequestDoWork", 0x128},
+                          {"w3dt.dll", "UL_NATIVE_REQUEST::DoWork", 0x60},
+                          {"w3tp.dll", "THREAD_POOL_DATA::ThreadPoolThread", 0x34},
+                          {"w3tp.dll", "THREAD_MANAGER::ThreadManagerThread", 0x39}));
+        append(&l, OPS(thread_start));
+        add_thread(p, first_id + 4 * i, "compilation-waiter", &l, 1500);
+    }
+}
+
+static void add_clr_idle_threads(synth_process *p, uint32_t first_id)
+{
+    frame_list port = {0}, finalizer = {0};
+    append(&port, FRAMES({"ntdll.dll", "NtRemoveIoCompletion", 0xa},
+                         {"KERNELBASE.dll", "GetQueuedCompletionStatus", 0x39},
+                         {"clr.dll", "ThreadpoolMgr::CompletionPortThreadStart", 0x93},
+                         {"clr.dll", "Thread::intermediateThreadProc", 0x7d}));
+    append(&port, OPS(thread_start));
+    add_thread(p, first_id, "completion-port-idle", &port, 800);
+    add_thread(p, first_id + 4, "completion-port-idle", &port, 700);
+    append(&finalizer, FRAMES({"ntdll.dll", "NtWaitForMultipleObjects", 0xa},
+                              {"KERNELBASE.dll", "WaitForMultipleObjectsEx", 0xe8},
+                              {"clr.dll", "WKS::GCHeap::FinalizerThreadStart", 0x8b},
+                              {"clr.dll", "Thread::intermediateThreadProc", 0x7d}));
+    append(&finalizer, OPS(thread_start));
+    add_thread(p, first_id + 8, "finalizer", &finalizer, 4000);
+}
+
+static synth_process *build_seed002(void)
+{
+    static const char *const names[] = {"w3wp.exe", "ntdll.dll", "kernel32.dll",
+                                        "KERNELBASE.dll", "w3dt.dll", "iiscore.dll",
+                                        "w3wphost.dll", "w3tp.dll", "clr.dll", "webengine4.dll"};
+    synth_process *p = new_w3wp(0x13A8, 1262340000, 1262343600, 2);
+    add_catalog_modules(p, names, sizeof names / sizeof names[0]);
+    add_jit_region(p);
+    add_main_thread(p, 0x1C40);
+    add_pool_workers(p, 0x1C80, 2);
+    add_clr_idle_threads(p, 0x1D00);
+    add_lock_owner(p, 0x360);
+    add_monitor_waiters(p, 0x2000, 72);
+    add_compilation_waiters(p, 0x2400, 3);
+    synth_process_finish(p);
+    return p;
+}
+
+/* ---- healthy-w3wp: idle pools, main thread waiting ------------------------ */
+
+static synth_process *build_healthy(void)
+{
+    static const char *const names[] = {"w3wp.exe", "ntdll.dll", "kernel32.dll",
+                                        "KERNELBASE.dll", "httpapi.dll", "w3dt.dll",
+                                        "iiscore.dll", "w3wphost.dll", "w3tp.dll"};
+    synth_process *p = new_w3wp(0x0F10, 1262340000, 1262426400, 3);
+    add_catalog_modules(p, names, sizeof names / sizeof names[0]);
+    add_main_thread(p, 0x0F14);
+    add_pool_workers(p, 0x0F20, 4);
+    add_w3tp_completion_threads(p, 0x0F40, 3);
+    synth_process_finish(p);
+    return p;
+}
+
+/* ---- Registry ----------------------------------------------------------------- */
+
+static const synth_scenario scenarios[] = {
+    {"seed000-w3wp-shutdown",
+     "w3wp.exe with one thread left, blocked in ntdll!ZwClose under "
+     "httpapi!HttpCloseRequestQueue during shutdown (seed 000)", build_seed000},
+    {"seed002-clr-monitor-x64",
+     "x64 form of seed 002: 72 threads in clr!AwareLock::Enter, the owner in "
+     "ntdll!ZwQueryDirectoryFile under KERNELBASE!FindNextFileW, compilation-mutex "
+     "waiters, idle pool and finalizer threads", build_seed002},
+    {"healthy-w3wp",
+     "w3wp.exe at rest: idle pool workers and completion-port threads, main thread "
+     "waiting", build_healthy},
+};
+
+size_t synth_scenario_count(void)
+{
+    return sizeof scenarios / sizeof scenarios[0];
+}
+
+const synth_scenario *synth_scenario_at(size_t index)
+{
+    return index < synth_scenario_count() ? &scenarios[index] : NULL;
+}
+
+const synth_scenario *synth_scenario_find(const char *name)
+{
+    for (size_t i = 0; i < synth_scenario_count(); i++)
+        if (strcmp(scenarios[i].name, name) == 0)
+            return &scenarios[i];
+    return NULL;
+}
+
+int synth_scenario_write(const synth_scenario *s, const char *root)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/%s", root, s->name);
+    synth_process *p = s->build();
+    int rc = synth_process_write(p, dir, s->name);
+    synth_process_free(p);
+    return rc;
+}
