@@ -29,6 +29,16 @@ static const synth_op seven_pushes[] = {PUSH(RBX), PUSH(RBP), PUSH(RSI), PUSH(RD
 static const synth_op eight_pushes[] = {PUSH(RBX), PUSH(RBP), PUSH(RSI), PUSH(RDI), PUSH(R12),
                                         PUSH(R13), PUSH(R14), PUSH(R15), ALLOC(0xB8)};
 static const synth_op large_frame[] = {PUSH(RBX), PUSH(RSI), ALLOC(0x1F8)};
+/* Edge cases: the largest frame offset, 32-bit ALLOC_LARGE and the _FAR
+ * saves; a frame register set before further pushes (lea rsp,[rbp-10h] in
+ * the epilog); a machine frame as exception dispatch pushes it. */
+static const synth_op big_frame[] = {
+    PUSH(RBP), PUSH(RBX), {SYNTH_OP_ALLOC, 0, 0x2008, SYNTH_ENC_FAR}, SET_FP(RBP, 0xF0),
+    {SYNTH_OP_SAVE, RDI, 0x100, SYNTH_ENC_FAR}, {SYNTH_OP_SAVE_XMM, 7, 0x40, SYNTH_ENC_FAR}};
+static const synth_op fp_first[] = {PUSH(RBP), SET_FP(RBP, 0), PUSH(RSI), PUSH(RDI), ALLOC(0x20)};
+static const synth_op three_pushes[] = {PUSH(RBX), PUSH(RSI), PUSH(R12), ALLOC(0x28)};
+static const synth_op dispatcher[] = {{SYNTH_OP_MACHFRAME, 0, 0, SYNTH_ENC_AUTO}, ALLOC(0x4F8)};
+static const synth_op cold_save[] = {SAVE(R12, 0x30)};
 /* CLR x64 JIT: push rbp; push rdi; push rsi; sub rsp,30h; lea rbp,[rsp+40h]
  * leaves rbp at the saved rbp, so [rbp] and [rbp+8] chain the frames. */
 static const synth_op jit_frame[] = {PUSH(RBP), PUSH(RDI), PUSH(RSI), ALLOC(0x30), SET_FP(RBP, 0x40)};
@@ -57,6 +67,8 @@ static const catalog_module modules[] = {
     {"w3tp.dll", INETSRV "w3tp.dll", 0x7FEF5600000, 0x4A5BE0A3, {7, 5, 7600, 16385}},
     {"clr.dll", FW64 "clr.dll", 0x7FEF6A30000, 0x4BA21EEB, {4, 0, 30319, 1}},
     {"webengine4.dll", FW64 "webengine4.dll", 0x7FEF5E40000, 0x4BA21F0B, {4, 0, 30319, 1}},
+    {"edge.exe", "C:\\synth\\edge.exe", 0x13F5A0000, 0x5A000000, {1, 0, 0, 1}},
+    {"edgelib.dll", "C:\\synth\\edgelib.dll", 0x7FEF7000000, 0x5A000001, {1, 0, 0, 1}},
 };
 
 typedef struct catalog_function {
@@ -67,10 +79,15 @@ typedef struct catalog_function {
     uint32_t syscall_number;
     const synth_op *ops;
     size_t op_count;
+    uint8_t unwind_version;
+    uint8_t extra_epilogs;
+    synth_fragment_kind fragment;
+    const char *parent;
 } catalog_function;
 
-#define SYSCALL(name, number) {"ntdll.dll", name, name, SYNTH_FUNC_SYSCALL, number, NULL, 0}
-#define FUNC(module, name, export_name, ops) {module, name, export_name, SYNTH_FUNC_FRAME, 0, OPS(ops)}
+#define SYSCALL(name, number) {"ntdll.dll", name, name, SYNTH_FUNC_SYSCALL, number, NULL, 0, 0, 0, 0, NULL}
+#define FUNC(module, name, export_name, ops) \
+    {module, name, export_name, SYNTH_FUNC_FRAME, 0, OPS(ops), 0, 0, SYNTH_PRIMARY, NULL}
 
 static const catalog_function functions[] = {
     SYSCALL("ZwClose", 0xC),
@@ -117,6 +134,22 @@ static const catalog_function functions[] = {
     FUNC("webengine4.dll", "InstrumentedMutex::GetLock", NULL, rbx_20),
     FUNC("webengine4.dll", "InstrumentedMutexGetLock", "InstrumentedMutexGetLock", sub28),
     FUNC("webengine4.dll", "W3_MGD_HANDLER::ProcessNotification", NULL, xmm_frame),
+    FUNC("ntdll.dll", "KiUserExceptionDispatcher", "KiUserExceptionDispatcher", dispatcher),
+    FUNC("ntdll.dll", "RtlDispatchException", NULL, rbx_20),
+    FUNC("edge.exe", "main", NULL, rdi_30_saves),
+    FUNC("edgelib.dll", "EdgeInProlog", "EdgeInProlog", seven_pushes),
+    FUNC("edgelib.dll", "EdgeInEpilogV1", "EdgeInEpilogV1", fp_frame),
+    {"edgelib.dll", "EdgeInEpilogV2", "EdgeInEpilogV2", SYNTH_FUNC_FRAME, 0, OPS(three_pushes), 2, 1,
+     SYNTH_PRIMARY, NULL},
+    FUNC("edgelib.dll", "EdgeChained", "EdgeChained", rbx_20),
+    {"edgelib.dll", "EdgeChained$cold", NULL, SYNTH_FUNC_FRAME, 0, OPS(cold_save), 0, 0,
+     SYNTH_CHAINED, "EdgeChained"},
+    FUNC("edgelib.dll", "EdgeIndirect", "EdgeIndirect", xmm_frame),
+    {"edgelib.dll", "EdgeIndirect$frag", NULL, SYNTH_FUNC_FRAME, 0, NULL, 0, 0, 0,
+     SYNTH_INDIRECT, "EdgeIndirect"},
+    FUNC("edgelib.dll", "EdgeBigFrame", "EdgeBigFrame", big_frame),
+    FUNC("edgelib.dll", "EdgeFpFirst", "EdgeFpFirst", fp_first),
+    FUNC("edgelib.dll", "EdgeFaulting", "EdgeFaulting", seven_pushes),
 };
 
 /* Managed methods compiled into the JIT region. */
@@ -153,7 +186,11 @@ static void add_catalog_module(synth_process *p, const char *name)
             continue;
         synth_function f = {.name = c->name, .export_name = c->export_name, .kind = c->kind,
                             .ops = c->ops, .op_count = c->op_count,
-                            .syscall_number = c->syscall_number};
+                            .syscall_number = c->syscall_number,
+                            .unwind_version = c->unwind_version,
+                            .extra_epilogs = c->extra_epilogs, .fragment = c->fragment};
+        if (c->parent)
+            f.parent = synth_text_find(synth_process_text(p, unit), c->parent);
         synth_process_add_function(p, unit, &f);
     }
     if (strcmp(name, "ntdll.dll") == 0) {
@@ -211,12 +248,18 @@ static void add_thread(synth_process *p, uint32_t id, const char *role, const fr
     synth_process_add_thread(p, &t);
 }
 
+/* A frame at a byte offset ("module!function+offset"). */
+#define AT(module, function, offset) {(module), (function), (offset), SYNTH_AT_OFFSET}
+/* A frame just after the n-th prolog instruction / at the n-th instruction
+ * of the first epilog. */
+#define IN_PROLOG(module, function, n) {(module), (function), (n), SYNTH_AT_PROLOG}
+#define IN_EPILOG(module, function, n) {(module), (function), (n), SYNTH_AT_EPILOG}
 #define FRAMES(...) (const synth_frame_spec[]){__VA_ARGS__}, \
     sizeof((const synth_frame_spec[]){__VA_ARGS__}) / sizeof(synth_frame_spec)
 
 static const synth_frame_spec thread_start[] = {
-    {"kernel32.dll", "BaseThreadInitThunk", 0xd},
-    {"ntdll.dll", "RtlUserThreadStart", 0x1d},
+    AT("kernel32.dll", "BaseThreadInitThunk", 0xd),
+    AT("ntdll.dll", "RtlUserThreadStart", 0x1d),
 };
 
 /* ---- seed000: w3wp hung closing the HTTP.sys request queue ---------------- */
@@ -240,18 +283,18 @@ static synth_process *build_seed000(void)
     synth_process *p = new_w3wp(0x85C, 1253543400, 1253865600, 0);
     add_catalog_modules(p, names, sizeof names / sizeof names[0]);
     frame_list l = {0};
-    append(&l, FRAMES({"ntdll.dll", "ZwClose", 0xa},
-                      {"KERNELBASE.dll", "CloseHandle", 0x13},
-                      {"kernel32.dll", "CloseHandleImplementation", 0x3d},
-                      {"httpapi.dll", "HttpCloseRequestQueue", 0xa},
-                      {"w3dt.dll", "UL_APP_POOL::Cleanup", 0x62},
-                      {"w3dt.dll", "WP_CONTEXT::CleanupOutstandingRequests", 0x83},
-                      {"iiscore.dll", "W3_SERVER::StopListen", 0x4a},
-                      {"iiscore.dll", "IISCORE_PROTOCOL_MANAGER::StopListenerChannel", 0x5a},
-                      {"w3wphost.dll", "LISTENER_CHANNEL_STOP_WORKITEM::ExecuteWorkItem", 0x7b},
-                      {"w3wphost.dll", "W3WP_HOST::ExecuteWorkItem", 0xf},
-                      {"ntdll.dll", "RtlpTpWorkCallback", 0x16b},
-                      {"ntdll.dll", "TppWorkerThread", 0x5ff}));
+    append(&l, FRAMES(AT("ntdll.dll", "ZwClose", 0xa),
+                      AT("KERNELBASE.dll", "CloseHandle", 0x13),
+                      AT("kernel32.dll", "CloseHandleImplementation", 0x3d),
+                      AT("httpapi.dll", "HttpCloseRequestQueue", 0xa),
+                      AT("w3dt.dll", "UL_APP_POOL::Cleanup", 0x62),
+                      AT("w3dt.dll", "WP_CONTEXT::CleanupOutstandingRequests", 0x83),
+                      AT("iiscore.dll", "W3_SERVER::StopListen", 0x4a),
+                      AT("iiscore.dll", "IISCORE_PROTOCOL_MANAGER::StopListenerChannel", 0x5a),
+                      AT("w3wphost.dll", "LISTENER_CHANNEL_STOP_WORKITEM::ExecuteWorkItem", 0x7b),
+                      AT("w3wphost.dll", "W3WP_HOST::ExecuteWorkItem", 0xf),
+                      AT("ntdll.dll", "RtlpTpWorkCallback", 0x16b),
+                      AT("ntdll.dll", "TppWorkerThread", 0x5ff)));
     append(&l, OPS(thread_start));
     add_thread(p, 0x2CC, "shutdown", &l, 120000);
     synth_process_set_decorator(p, seed000_handles, NULL);
@@ -265,13 +308,13 @@ static synth_process *build_seed000(void)
  * integrated pipeline on a w3tp thread. */
 static void append_request_bottom(frame_list *l)
 {
-    append(l, FRAMES({"jit", "System.Web.HttpRuntime.ProcessRequestInternal", 0x1b2},
-                     {"clr.dll", "UMThunkStub", 0x67},
-                     {"webengine4.dll", "W3_MGD_HANDLER::ProcessNotification", 0x57},
-                     {"iiscore.dll", "NOTIFICATION_CONTEXT::RequestDoWork", 0x128},
-                     {"w3dt.dll", "UL_NATIVE_REQUEST::DoWork", 0x60},
-                     {"w3tp.dll", "THREAD_POOL_DATA::ThreadPoolThread", 0x34},
-                     {"w3tp.dll", "THREAD_MANAGER::ThreadManagerThread", 0x39}));
+    append(l, FRAMES(AT("jit", "System.Web.HttpRuntime.ProcessRequestInternal", 0x1b2),
+                     AT("clr.dll", "UMThunkStub", 0x67),
+                     AT("webengine4.dll", "W3_MGD_HANDLER::ProcessNotification", 0x57),
+                     AT("iiscore.dll", "NOTIFICATION_CONTEXT::RequestDoWork", 0x128),
+                     AT("w3dt.dll", "UL_NATIVE_REQUEST::DoWork", 0x60),
+                     AT("w3tp.dll", "THREAD_POOL_DATA::ThreadPoolThread", 0x34),
+                     AT("w3tp.dll", "THREAD_MANAGER::ThreadManagerThread", 0x39)));
     append(l, OPS(thread_start));
 }
 
@@ -279,8 +322,8 @@ static void add_pool_workers(synth_process *p, uint32_t first_id, unsigned count
 {
     for (unsigned i = 0; i < count; i++) {
         frame_list l = {0};
-        append(&l, FRAMES({"ntdll.dll", "NtWaitForWorkViaWorkerFactory", 0xa},
-                          {"ntdll.dll", "TppWorkerThread", 0x2c9}));
+        append(&l, FRAMES(AT("ntdll.dll", "NtWaitForWorkViaWorkerFactory", 0xa),
+                          AT("ntdll.dll", "TppWorkerThread", 0x2c9)));
         append(&l, OPS(thread_start));
         add_thread(p, first_id + 4 * i, "pool-worker-idle", &l, 0);
     }
@@ -290,10 +333,10 @@ static void add_w3tp_completion_threads(synth_process *p, uint32_t first_id, uns
 {
     for (unsigned i = 0; i < count; i++) {
         frame_list l = {0};
-        append(&l, FRAMES({"ntdll.dll", "NtRemoveIoCompletion", 0xa},
-                          {"KERNELBASE.dll", "GetQueuedCompletionStatus", 0x39},
-                          {"w3tp.dll", "THREAD_POOL_DATA::ThreadPoolThread", 0x6e},
-                          {"w3tp.dll", "THREAD_MANAGER::ThreadManagerThread", 0x39}));
+        append(&l, FRAMES(AT("ntdll.dll", "NtRemoveIoCompletion", 0xa),
+                          AT("KERNELBASE.dll", "GetQueuedCompletionStatus", 0x39),
+                          AT("w3tp.dll", "THREAD_POOL_DATA::ThreadPoolThread", 0x6e),
+                          AT("w3tp.dll", "THREAD_MANAGER::ThreadManagerThread", 0x39)));
         append(&l, OPS(thread_start));
         add_thread(p, first_id + 4 * i, "completion-port-idle", &l, 0);
     }
@@ -302,12 +345,12 @@ static void add_w3tp_completion_threads(synth_process *p, uint32_t first_id, uns
 static void add_main_thread(synth_process *p, uint32_t id)
 {
     frame_list l = {0};
-    append(&l, FRAMES({"ntdll.dll", "NtWaitForSingleObject", 0xa},
-                      {"KERNELBASE.dll", "WaitForSingleObjectEx", 0x79},
-                      {"w3wphost.dll", "W3WP_HOST::WaitForShutdown", 0x27},
-                      {"w3wphost.dll", "AppHostInitialize", 0x2c4},
-                      {"w3wp.exe", "wmain", 0x3da},
-                      {"w3wp.exe", "__wmainCRTStartup", 0x13b}));
+    append(&l, FRAMES(AT("ntdll.dll", "NtWaitForSingleObject", 0xa),
+                      AT("KERNELBASE.dll", "WaitForSingleObjectEx", 0x79),
+                      AT("w3wphost.dll", "W3WP_HOST::WaitForShutdown", 0x27),
+                      AT("w3wphost.dll", "AppHostInitialize", 0x2c4),
+                      AT("w3wp.exe", "wmain", 0x3da),
+                      AT("w3wp.exe", "__wmainCRTStartup", 0x13b)));
     append(&l, OPS(thread_start));
     add_thread(p, id, "main", &l, 31000);
 }
@@ -318,14 +361,14 @@ static void add_monitor_waiters(synth_process *p, uint32_t first_id, unsigned co
 {
     for (unsigned i = 0; i < count; i++) {
         frame_list l = {0};
-        append(&l, FRAMES({"ntdll.dll", "NtWaitForMultipleObjects", 0xa},
-                          {"KERNELBASE.dll", "WaitForMultipleObjectsEx", 0xe8},
-                          {"clr.dll", "Thread::DoAppropriateWaitWorker", 0x1da},
-                          {"clr.dll", "Thread::DoAppropriateWait", 0x73},
-                          {"clr.dll", "AwareLock::EnterEpilog", 0xc8},
-                          {"clr.dll", "AwareLock::Enter", 0x72},
-                          {"clr.dll", "JITutil_MonContention", 0x14d},
-                          {"jit", "System.Web.HttpApplicationFactory.GetApplicationInstance", 0x5a}));
+        append(&l, FRAMES(AT("ntdll.dll", "NtWaitForMultipleObjects", 0xa),
+                          AT("KERNELBASE.dll", "WaitForMultipleObjectsEx", 0xe8),
+                          AT("clr.dll", "Thread::DoAppropriateWaitWorker", 0x1da),
+                          AT("clr.dll", "Thread::DoAppropriateWait", 0x73),
+                          AT("clr.dll", "AwareLock::EnterEpilog", 0xc8),
+                          AT("clr.dll", "AwareLock::Enter", 0x72),
+                          AT("clr.dll", "JITutil_MonContention", 0x14d),
+                          AT("jit", "System.Web.HttpApplicationFactory.GetApplicationInstance", 0x5a)));
         append_request_bottom(&l);
         add_thread(p, first_id + 4 * i, "monitor-waiter", &l, 2000 + 10 * i);
     }
@@ -334,13 +377,13 @@ static void add_monitor_waiters(synth_process *p, uint32_t first_id, unsigned co
 static void add_lock_owner(synth_process *p, uint32_t id)
 {
     frame_list l = {0};
-    append(&l, FRAMES({"ntdll.dll", "ZwQueryDirectoryFile", 0xa},
-                      {"KERNELBASE.dll", "FindNextFileW", 0x12d},
-                      {"jit", "IL_STUB_PInvoke(FindNextFile)", 0xe0},
-                      {"jit", "System.Web.Compilation.PreservedAssemblyEntry.RemoveOldTempFiles", 0x95},
-                      {"jit", "System.Web.Compilation.PreservedAssemblyEntry.DoFirstTimeInit", 0x4b},
-                      {"jit", "System.Web.Compilation.PreservedAssemblyEntry.EnsureFirstTimeInit", 0x3c},
-                      {"jit", "System.Web.HttpApplicationFactory.GetApplicationInstance", 0x7e}));
+    append(&l, FRAMES(AT("ntdll.dll", "ZwQueryDirectoryFile", 0xa),
+                      AT("KERNELBASE.dll", "FindNextFileW", 0x12d),
+                      AT("jit", "IL_STUB_PInvoke(FindNextFile)", 0xe0),
+                      AT("jit", "System.Web.Compilation.PreservedAssemblyEntry.RemoveOldTempFiles", 0x95),
+                      AT("jit", "System.Web.Compilation.PreservedAssemblyEntry.DoFirstTimeInit", 0x4b),
+                      AT("jit", "System.Web.Compilation.PreservedAssemblyEntry.EnsureFirstTimeInit", 0x3c),
+                      AT("jit", "System.Web.HttpApplicationFactory.GetApplicationInstance", 0x7e)));
     append_request_bottom(&l);
     add_thread(p, id, "lock-owner", &l, 95000000);
 }
@@ -349,20 +392,20 @@ static void add_compilation_waiters(synth_process *p, uint32_t first_id, unsigne
 {
     for (unsigned i = 0; i < count; i++) {
         frame_list l = {0};
-        append(&l, FRAMES({"ntdll.dll", "NtWaitForSingleObject", 0xa},
-                          {"KERNELBASE.dll", "WaitForSingleObjectEx", 0x79},
-                          {"webengine4.dll", "InstrumentedMutex::GetLock", 0x10},
-                          {"webengine4.dll", "InstrumentedMutexGetLock", 0x12},
-                          {"jit", "IL_STUB_PInvoke(InstrumentedMutexGetLock)", 0x8f},
-                          {"jit", "System.Web.Compilation.CompilationMutex.WaitOne", 0x54},
-                          {"jit", "System.Web.Compilation.BuildManager.GetVPathBuildResultInternal", 0x1c2},
-                          {"jit", "System.Web.HttpRuntime.ProcessRequestInternal", 0x21c},
-                          {"clr.dll", "UMThunkStub", 0x67},
-                          {"webengine4.dll", "W3_MGD_HANDLER::ProcessNotification", 0x57},
-                          {"iiscore.dll", "NOTIFICATION_CONTEXT::RequestDoWork", 0x128},
-                          {"w3dt.dll", "UL_NATIVE_REQUEST::DoWork", 0x60},
-                          {"w3tp.dll", "THREAD_POOL_DATA::ThreadPoolThread", 0x34},
-                          {"w3tp.dll", "THREAD_MANAGER::ThreadManagerThread", 0x39}));
+        append(&l, FRAMES(AT("ntdll.dll", "NtWaitForSingleObject", 0xa),
+                          AT("KERNELBASE.dll", "WaitForSingleObjectEx", 0x79),
+                          AT("webengine4.dll", "InstrumentedMutex::GetLock", 0x10),
+                          AT("webengine4.dll", "InstrumentedMutexGetLock", 0x12),
+                          AT("jit", "IL_STUB_PInvoke(InstrumentedMutexGetLock)", 0x8f),
+                          AT("jit", "System.Web.Compilation.CompilationMutex.WaitOne", 0x54),
+                          AT("jit", "System.Web.Compilation.BuildManager.GetVPathBuildResultInternal", 0x1c2),
+                          AT("jit", "System.Web.HttpRuntime.ProcessRequestInternal", 0x21c),
+                          AT("clr.dll", "UMThunkStub", 0x67),
+                          AT("webengine4.dll", "W3_MGD_HANDLER::ProcessNotification", 0x57),
+                          AT("iiscore.dll", "NOTIFICATION_CONTEXT::RequestDoWork", 0x128),
+                          AT("w3dt.dll", "UL_NATIVE_REQUEST::DoWork", 0x60),
+                          AT("w3tp.dll", "THREAD_POOL_DATA::ThreadPoolThread", 0x34),
+                          AT("w3tp.dll", "THREAD_MANAGER::ThreadManagerThread", 0x39)));
         append(&l, OPS(thread_start));
         add_thread(p, first_id + 4 * i, "compilation-waiter", &l, 1500);
     }
@@ -371,17 +414,17 @@ static void add_compilation_waiters(synth_process *p, uint32_t first_id, unsigne
 static void add_clr_idle_threads(synth_process *p, uint32_t first_id)
 {
     frame_list port = {0}, finalizer = {0};
-    append(&port, FRAMES({"ntdll.dll", "NtRemoveIoCompletion", 0xa},
-                         {"KERNELBASE.dll", "GetQueuedCompletionStatus", 0x39},
-                         {"clr.dll", "ThreadpoolMgr::CompletionPortThreadStart", 0x93},
-                         {"clr.dll", "Thread::intermediateThreadProc", 0x7d}));
+    append(&port, FRAMES(AT("ntdll.dll", "NtRemoveIoCompletion", 0xa),
+                         AT("KERNELBASE.dll", "GetQueuedCompletionStatus", 0x39),
+                         AT("clr.dll", "ThreadpoolMgr::CompletionPortThreadStart", 0x93),
+                         AT("clr.dll", "Thread::intermediateThreadProc", 0x7d)));
     append(&port, OPS(thread_start));
     add_thread(p, first_id, "completion-port-idle", &port, 800);
     add_thread(p, first_id + 4, "completion-port-idle", &port, 700);
-    append(&finalizer, FRAMES({"ntdll.dll", "NtWaitForMultipleObjects", 0xa},
-                              {"KERNELBASE.dll", "WaitForMultipleObjectsEx", 0xe8},
-                              {"clr.dll", "WKS::GCHeap::FinalizerThreadStart", 0x8b},
-                              {"clr.dll", "Thread::intermediateThreadProc", 0x7d}));
+    append(&finalizer, FRAMES(AT("ntdll.dll", "NtWaitForMultipleObjects", 0xa),
+                              AT("KERNELBASE.dll", "WaitForMultipleObjectsEx", 0xe8),
+                              AT("clr.dll", "WKS::GCHeap::FinalizerThreadStart", 0x8b),
+                              AT("clr.dll", "Thread::intermediateThreadProc", 0x7d)));
     append(&finalizer, OPS(thread_start));
     add_thread(p, first_id + 8, "finalizer", &finalizer, 4000);
 }
@@ -420,6 +463,53 @@ static synth_process *build_healthy(void)
     return p;
 }
 
+/* ---- unwind-edge-cases: where exact unwinders need every rule ------------- */
+
+static void add_edge_thread(synth_process *p, uint32_t id, const char *role,
+                            const synth_frame_spec *top, size_t count, uint32_t main_offset)
+{
+    frame_list l = {0};
+    append(&l, top, count);
+    append(&l, FRAMES(AT("edge.exe", "main", main_offset)));
+    append(&l, OPS(thread_start));
+    add_thread(p, id, role, &l, 100);
+}
+
+static synth_process *build_edge_cases(void)
+{
+    static const char *const names[] = {"edge.exe", "ntdll.dll", "kernel32.dll", "edgelib.dll"};
+    synth_process_options o = {.exe_name = "edge.exe", .process_id = 0x1234,
+                               .process_create_time = 1500000000, .dump_time = 1500003600,
+                               .processor_count = 4, .product_type = 1, .os_major = 6,
+                               .os_minor = 1, .os_build = 7601, .csd = "Service Pack 1",
+                               .seed = 5};
+    synth_process *p = synth_process_new(&o);
+    add_catalog_modules(p, names, sizeof names / sizeof names[0]);
+    const synth_frame_spec wait = AT("ntdll.dll", "NtWaitForSingleObject", 0xa);
+    add_edge_thread(p, 0x100, "frame 0 inside a prolog",
+                    FRAMES(IN_PROLOG("edgelib.dll", "EdgeInProlog", 3)), 0x40);
+    add_edge_thread(p, 0x104, "frame 0 inside a v1 epilog after lea rsp,[rbp+d] and a pop",
+                    FRAMES(IN_EPILOG("edgelib.dll", "EdgeInEpilogV1", 2)), 0x50);
+    add_edge_thread(p, 0x108, "frame 0 inside a mid-function v2 epilog",
+                    FRAMES(IN_EPILOG("edgelib.dll", "EdgeInEpilogV2", 2)), 0x60);
+    add_edge_thread(p, 0x10C, "caller in the body of a v2 function",
+                    FRAMES(wait, AT("edgelib.dll", "EdgeInEpilogV2", 0x40)), 0x60);
+    add_edge_thread(p, 0x110, "caller in a chained fragment (UNW_FLAG_CHAININFO)",
+                    FRAMES(wait, AT("edgelib.dll", "EdgeChained$cold", 0x20)), 0x70);
+    add_edge_thread(p, 0x114, "caller in an indirect fragment (UnwindData | 1)",
+                    FRAMES(wait, AT("edgelib.dll", "EdgeIndirect$frag", 0x10)), 0x80);
+    add_edge_thread(p, 0x118, "caller with FrameOffset 240, ALLOC_LARGE 32-bit, _FAR saves",
+                    FRAMES(wait, AT("edgelib.dll", "EdgeBigFrame", 0x60)), 0x90);
+    add_edge_thread(p, 0x11C, "frame 0 at lea rsp,[rbp-10h] of a frame-pointer-first function",
+                    FRAMES(IN_EPILOG("edgelib.dll", "EdgeFpFirst", 0)), 0xa0);
+    add_edge_thread(p, 0x120, "exception dispatch: machine frame over a frame inside its prolog",
+                    FRAMES(wait, AT("ntdll.dll", "RtlDispatchException", 0x1a5),
+                           AT("ntdll.dll", "KiUserExceptionDispatcher", 0x2e),
+                           IN_PROLOG("edgelib.dll", "EdgeFaulting", 4)), 0xb0);
+    synth_process_finish(p);
+    return p;
+}
+
 /* ---- Registry ----------------------------------------------------------------- */
 
 static const synth_scenario scenarios[] = {
@@ -433,6 +523,9 @@ static const synth_scenario scenarios[] = {
     {"healthy-w3wp",
      "w3wp.exe at rest: idle pool workers and completion-port threads, main thread "
      "waiting", build_healthy},
+    {"unwind-edge-cases",
+     "frames inside prologs and v1/v2 epilogs, chained and indirect fragments, "
+     "_FAR codes, FrameOffset 240, a machine frame", build_edge_cases},
 };
 
 size_t synth_scenario_count(void)

@@ -603,8 +603,7 @@ static size_t epilog_codes(const synth_code *code, uint16_t *out)
     return n;
 }
 
-/* Recomputes the prolog code offsets of the ops (end of each instruction). */
-static void op_code_offsets(const synth_function *f, const synth_code *code, uint32_t *offsets)
+void synth_code_op_offsets(const synth_function *f, const synth_code *code, uint32_t *offsets)
 {
     size_t insn = 0;
     for (size_t i = 0; i < f->op_count; i++) {
@@ -630,7 +629,7 @@ void synth_code_unwind_info(const synth_function *f, const synth_function *paren
     uint16_t slots[256 + 32];
     size_t n = version >= 2 ? epilog_codes(code, slots) : 0;
     uint32_t *offsets = synth_alloc((f->op_count + 1) * sizeof *offsets);
-    op_code_offsets(f, code, offsets);
+    synth_code_op_offsets(f, code, offsets);
     for (size_t i = f->op_count; i-- > 0;) {
         code_group g = op_group(&f->ops[i], offsets[i]);
         for (uint8_t k = 0; k < g.count; k++)

@@ -153,6 +153,10 @@ bool synth_code_in_epilog(const synth_code *code, uint32_t offset);
 void synth_code_unwind_info(const synth_function *f, const synth_function *parent,
                             const synth_code *code, synth_buf *out, size_t *chain_at);
 
+/* The prolog offset each op takes effect at (its UNWIND_CODE.CodeOffset:
+ * the end of its instruction; 0 for a machine frame), for f->op_count ops. */
+void synth_code_op_offsets(const synth_function *f, const synth_code *code, uint32_t *out);
+
 /* True when `f` gets a RUNTIME_FUNCTION entry. */
 bool synth_function_has_unwind(const synth_function *f);
 

@@ -31,13 +31,6 @@ typedef struct forwarder {
     uint16_t ordinal;
 } forwarder;
 
-typedef struct export_entry {
-    const char *name;
-    uint32_t rva;              /* function RVA, or 0 for a forwarder */
-    const char *forward_to;
-    uint16_t ordinal;
-} export_entry;
-
 typedef struct section {
     char name[64];
     uint32_t characteristics;
@@ -189,25 +182,24 @@ static size_t unwind_function_count(const synth_text *t)
 
 static int compare_export_names(const void *a, const void *b)
 {
-    return strcmp(((const export_entry *)a)->name, ((const export_entry *)b)->name);
+    return strcmp(((const synth_pe_export *)a)->name, ((const synth_pe_export *)b)->name);
 }
 
-/* Exports in name order, ordinals assigned to those without one. */
-static export_entry *collect_exports(const synth_pe *pe, size_t *count)
+synth_pe_export *synth_pe_exports(const synth_pe *pe, size_t *count)
 {
     const synth_text *t = pe->text;
     size_t n = 0, cap = synth_text_function_count(t) + pe->forwarder_count + 1;
-    export_entry *e = synth_alloc(cap * sizeof *e);
+    synth_pe_export *e = synth_alloc(cap * sizeof *e);
     for (size_t i = 0; i < synth_text_function_count(t); i++) {
         const synth_function *f = synth_text_function(t, (int)i);
         if (f->export_name)
-            e[n++] = (export_entry){f->export_name, synth_pe_function_rva(pe, (int)i), NULL,
+            e[n++] = (synth_pe_export){f->export_name, synth_pe_function_rva(pe, (int)i), NULL,
                                     f->ordinal};
     }
     for (size_t i = 0; i < pe->forwarder_count; i++) {
         const forwarder *fw = &pe->forwarders[i];
         uint32_t rva = fw->target ? 0 : synth_pe_function_rva(pe, fw->function);
-        e[n++] = (export_entry){fw->name, rva, fw->target, fw->ordinal};
+        e[n++] = (synth_pe_export){fw->name, rva, fw->target, fw->ordinal};
     }
     uint16_t next = 1;
     for (size_t i = 0; i < n; i++) {
@@ -226,7 +218,7 @@ static export_entry *collect_exports(const synth_pe *pe, size_t *count)
     return e;
 }
 
-static void ordinal_range(const export_entry *e, size_t n, uint16_t *base, uint16_t *last)
+static void ordinal_range(const synth_pe_export *e, size_t n, uint16_t *base, uint16_t *last)
 {
     *base = UINT16_MAX;
     *last = 0;
@@ -248,7 +240,7 @@ static void ordinal_range(const export_entry *e, size_t n, uint16_t *base, uint1
 static void write_exports(synth_pe *pe, section *s)
 {
     size_t n;
-    export_entry *e = collect_exports(pe, &n);
+    synth_pe_export *e = synth_pe_exports(pe, &n);
     if (n == 0) {
         free(e);
         return;

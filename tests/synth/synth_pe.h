@@ -54,6 +54,18 @@ void synth_pe_add_forwarder(synth_pe *pe, const char *export_name, const char *f
  * ZwClose at one address). ordinal 0 assigns the next free one. */
 void synth_pe_add_alias(synth_pe *pe, const char *export_name, int function, uint16_t ordinal);
 
+/* One export: a function's RVA, or a forwarder string. */
+typedef struct synth_pe_export {
+    const char *name;
+    uint32_t rva;              /* 0 for a forwarder */
+    const char *forward_to;    /* "DLL.Function", or NULL */
+    uint16_t ordinal;
+} synth_pe_export;
+
+/* The exports in name order, ordinals assigned (after layout). The array
+ * (not the strings) belongs to the caller. */
+synth_pe_export *synth_pe_exports(const synth_pe *pe, size_t *count);
+
 /* Generates the code and fixes every RVA. */
 void synth_pe_layout(synth_pe *pe);
 /* Writes the file image (call targets in other images must be laid out). */

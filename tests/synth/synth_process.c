@@ -249,6 +249,9 @@ static void derive_call_sites(synth_process *p)
             const synth_frame *callee = &t->resolved[k - 1], *caller = &t->resolved[k];
             if (starts_with_machine_frame(callee))
                 continue;
+            if (t->frames[k].at != SYNTH_AT_OFFSET)
+                synth_fail("thread %u frame %zu: a caller frame must be at a call site",
+                           t->spec.id, k);
             synth_target target = {callee->text, synth_text_primary(callee->text, callee->function), 0};
             synth_text_add_call((synth_text *)caller->text, caller->function, caller->offset, target);
         }
@@ -295,6 +298,39 @@ static void add_spare_calls(synth_process *p)
             uint32_t at = (last > SPARE_CALL_MIN ? last : SPARE_CALL_MIN) + SPARE_CALL_GAP;
             synth_text_add_call(text, (int)f, at, target);
         }
+    }
+}
+
+/* The offset of the n-th instruction boundary of a prolog or epilog. */
+static uint32_t symbolic_offset(const synth_frame *f, const synth_frame_spec *spec)
+{
+    const synth_code *code = synth_text_code(f->text, f->function);
+    uint32_t start = 0, end = code->prolog_size, boundary = 0;
+    if (spec->at == SYNTH_AT_EPILOG) {
+        if (code->epilog_count == 0)
+            synth_fail("%s!%s has no epilog", spec->module, spec->function);
+        start = code->epilogs[0].start;
+        end = code->epilogs[0].end;
+    }
+    for (size_t i = 0; i < code->insn_count; i++) {
+        const synth_insn *in = &code->insns[i];
+        if (in->offset < start || in->offset >= end)
+            continue;
+        if (boundary++ == spec->offset)
+            return in->offset;
+    }
+    if (spec->at == SYNTH_AT_PROLOG && boundary == spec->offset)
+        return end;
+    synth_fail("%s!%s has no instruction %u there", spec->module, spec->function, spec->offset);
+}
+
+static void resolve_symbolic_offsets(synth_process *p)
+{
+    for (size_t i = 0; i < p->thread_count; i++) {
+        thread_rec *t = &p->threads[i];
+        for (size_t k = 0; k < t->spec.frame_count; k++)
+            if (t->frames[k].at != SYNTH_AT_OFFSET)
+                t->resolved[k].offset = symbolic_offset(&t->resolved[k], &t->frames[k]);
     }
 }
 
@@ -396,6 +432,7 @@ void synth_process_finish(synth_process *p)
     derive_call_sites(p);
     add_spare_calls(p);
     layout_units(p);
+    resolve_symbolic_offsets(p);
     build_units(p);
     build_stacks(p);
     p->finished = true;
@@ -633,6 +670,114 @@ static void json_frame(FILE *f, const synth_process *p, const synth_frame *fr, u
     fputc('}', f);
 }
 
+static const char *const register_names[16] = {
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"};
+
+/* {"name", "ordinal", "rva"} or {"name", "ordinal", "forward"} */
+static void json_exports(FILE *f, const synth_pe *pe)
+{
+    size_t n;
+    synth_pe_export *e = synth_pe_exports(pe, &n);
+    fputs(",\n      \"exports\": [", f);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i ? ", {\"name\": " : "{\"name\": ", f);
+        json_string(f, e[i].name);
+        fprintf(f, ", \"ordinal\": %u, ", e[i].ordinal);
+        if (e[i].forward_to) {
+            fputs("\"forward\": ", f);
+            json_string(f, e[i].forward_to);
+        } else {
+            fprintf(f, "\"rva\": \"0x%x\"", e[i].rva);
+        }
+        fputc('}', f);
+    }
+    fputc(']', f);
+    free(e);
+}
+
+/* One prolog operation as its unwind code describes it. */
+static void json_op(FILE *f, const synth_op *op, uint32_t at)
+{
+    fprintf(f, "{\"at\": %u, ", at);
+    switch (op->kind) {
+    case SYNTH_OP_PUSH: fprintf(f, "\"op\": \"push\", \"reg\": \"%s\"}", register_names[op->reg]); break;
+    case SYNTH_OP_ALLOC: fprintf(f, "\"op\": \"alloc\", \"size\": %u}", op->value); break;
+    case SYNTH_OP_SET_FPREG:
+        fprintf(f, "\"op\": \"set_fpreg\", \"reg\": \"%s\", \"offset\": %u}", register_names[op->reg], op->value);
+        break;
+    case SYNTH_OP_SAVE:
+        fprintf(f, "\"op\": \"save\", \"reg\": \"%s\", \"offset\": %u}", register_names[op->reg], op->value);
+        break;
+    case SYNTH_OP_SAVE_XMM:
+        fprintf(f, "\"op\": \"save_xmm\", \"reg\": \"xmm%u\", \"offset\": %u}", op->reg, op->value);
+        break;
+    case SYNTH_OP_MACHFRAME:
+        fprintf(f, "\"op\": \"machframe\", \"error_code\": %s}", op->reg ? "true" : "false");
+        break;
+    }
+}
+
+/* The unwind data the image carries for a function: null for a leaf; the
+ * primary's name for an indirect entry; else version, prolog size, frame
+ * register and the operations in UNWIND_CODE order (last prolog op first). */
+static void json_unwind(FILE *f, const synth_text *t, int index)
+{
+    const synth_function *fn = synth_text_function(t, index);
+    const synth_code *code = synth_text_code(t, index);
+    if (!synth_function_has_unwind(fn)) {
+        fputs("null", f);
+        return;
+    }
+    const synth_function *primary = synth_text_function(t, synth_text_primary(t, index));
+    if (fn->fragment == SYNTH_INDIRECT) {
+        fputs("{\"indirect_to\": ", f);
+        json_string(f, primary->name);
+        fputc('}', f);
+        return;
+    }
+    fprintf(f, "{\"version\": %u, \"prolog_size\": %u, \"epilogs\": %zu, \"chained_to\": ",
+            fn->unwind_version ? fn->unwind_version : 1, code->prolog_size, code->epilog_count);
+    if (fn->fragment == SYNTH_CHAINED)
+        json_string(f, primary->name);
+    else
+        fputs("null", f);
+    const synth_op *fp = NULL;
+    for (size_t i = 0; i < primary->op_count; i++)
+        if (primary->ops[i].kind == SYNTH_OP_SET_FPREG)
+            fp = &primary->ops[i];
+    if (fp)
+        fprintf(f, ", \"frame_register\": \"%s\", \"frame_offset\": %u", register_names[fp->reg], fp->value);
+    else
+        fputs(", \"frame_register\": null, \"frame_offset\": 0", f);
+    uint32_t *at = synth_alloc((fn->op_count + 1) * sizeof *at);
+    synth_code_op_offsets(fn, code, at);
+    fputs(", \"codes\": [", f);
+    for (size_t i = fn->op_count; i-- > 0;) {
+        json_op(f, &fn->ops[i], at[i]);
+        fputs(i ? ", " : "", f);
+    }
+    fputs("]}", f);
+    free(at);
+}
+
+/* {"name", "rva", "size", "export", "unwind"} per function of an image. */
+static void json_functions(FILE *f, const unit *u)
+{
+    const synth_text *t = unit_text(u);
+    fputs(",\n      \"functions\": [", f);
+    for (size_t i = 0; i < synth_text_function_count(t); i++) {
+        const synth_function *fn = synth_text_function(t, (int)i);
+        fputs(i ? ",\n        {\"name\": " : "\n        {\"name\": ", f);
+        json_string(f, fn->name);
+        fprintf(f, ", \"rva\": \"0x%x\", \"size\": %u, \"unwind\": ",
+                synth_pe_function_rva(u->pe, (int)i), synth_text_code(t, (int)i)->size);
+        json_unwind(f, t, (int)i);
+        fputc('}', f);
+    }
+    fputs("]", f);
+}
+
 static void json_modules(FILE *f, const synth_process *p)
 {
     fputs("  \"modules\": [\n", f);
@@ -651,6 +796,8 @@ static void json_modules(FILE *f, const synth_process *p)
             fputs(", \"debug_file\": ", f);
             json_string(f, synth_pe_get_options(u->pe)->codeview.pdb_name);
             fprintf(f, ", \"debug_id\": \"%s\"", id);
+            json_exports(f, u->pe);
+            json_functions(f, u);
         }
         fputc('}', f);
     }

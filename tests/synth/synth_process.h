@@ -45,12 +45,25 @@ typedef struct synth_module_spec {
     const char *pdb_name;          /* NULL: the name with .pdb */
 } synth_module_spec;
 
+/* How a frame's offset is given. Positions inside a prolog or an epilog are
+ * only known once the code is generated, so they are given by instruction:
+ * SYNTH_AT_PROLOG n: just after the n-th prolog instruction (0: the entry);
+ * SYNTH_AT_EPILOG n: at the n-th instruction of the function's first epilog
+ * (0: its first instruction). Only the innermost frame and frames entered
+ * through a machine frame can be there (others are at a call site). */
+typedef enum synth_offset_kind {
+    SYNTH_AT_OFFSET = 0,
+    SYNTH_AT_PROLOG,
+    SYNTH_AT_EPILOG
+} synth_offset_kind;
+
 /* One frame of a thread, innermost first: "module!function+offset". For a
  * JIT region, `module` is the region's name. */
 typedef struct synth_frame_spec {
     const char *module;
     const char *function;
     uint32_t offset;
+    synth_offset_kind at;
 } synth_frame_spec;
 
 typedef struct synth_thread_spec {
