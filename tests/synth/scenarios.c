@@ -41,7 +41,8 @@ static const synth_op dispatcher[] = {{SYNTH_OP_MACHFRAME, 0, 0, SYNTH_ENC_AUTO}
 static const synth_op cold_save[] = {SAVE(R12, 0x30)};
 /* CLR x64 JIT: push rbp; push rdi; push rsi; sub rsp,30h; lea rbp,[rsp+40h]
  * leaves rbp at the saved rbp, so [rbp] and [rbp+8] chain the frames. */
-static const synth_op jit_frame[] = {PUSH(RBP), PUSH(RDI), PUSH(RSI), ALLOC(0x30), SET_FP(RBP, 0x40)};
+static const synth_op jit_frame[] = {PUSH(RBP), PUSH(RDI), PUSH(RSI), ALLOC(0x30),
+                                     SET_FP(RBP, 0x40)};
 
 typedef struct catalog_module {
     const char *name;
@@ -85,7 +86,8 @@ typedef struct catalog_function {
     const char *parent;
 } catalog_function;
 
-#define SYSCALL(name, number) {"ntdll.dll", name, name, SYNTH_FUNC_SYSCALL, number, NULL, 0, 0, 0, 0, NULL}
+#define SYSCALL(name, number) \
+    {"ntdll.dll", name, name, SYNTH_FUNC_SYSCALL, number, NULL, 0, 0, 0, SYNTH_PRIMARY, NULL}
 #define FUNC(module, name, export_name, ops) \
     {module, name, export_name, SYNTH_FUNC_FRAME, 0, OPS(ops), 0, 0, SYNTH_PRIMARY, NULL}
 
@@ -139,14 +141,14 @@ static const catalog_function functions[] = {
     FUNC("edge.exe", "main", NULL, rdi_30_saves),
     FUNC("edgelib.dll", "EdgeInProlog", "EdgeInProlog", seven_pushes),
     FUNC("edgelib.dll", "EdgeInEpilogV1", "EdgeInEpilogV1", fp_frame),
-    {"edgelib.dll", "EdgeInEpilogV2", "EdgeInEpilogV2", SYNTH_FUNC_FRAME, 0, OPS(three_pushes), 2, 1,
-     SYNTH_PRIMARY, NULL},
+    {"edgelib.dll", "EdgeInEpilogV2", "EdgeInEpilogV2", SYNTH_FUNC_FRAME, 0, OPS(three_pushes), 2,
+     1, SYNTH_PRIMARY, NULL},
     FUNC("edgelib.dll", "EdgeChained", "EdgeChained", rbx_20),
     {"edgelib.dll", "EdgeChained$cold", NULL, SYNTH_FUNC_FRAME, 0, OPS(cold_save), 0, 0,
      SYNTH_CHAINED, "EdgeChained"},
     FUNC("edgelib.dll", "EdgeIndirect", "EdgeIndirect", xmm_frame),
-    {"edgelib.dll", "EdgeIndirect$frag", NULL, SYNTH_FUNC_FRAME, 0, NULL, 0, 0, 0,
-     SYNTH_INDIRECT, "EdgeIndirect"},
+    {"edgelib.dll", "EdgeIndirect$frag", NULL, SYNTH_FUNC_FRAME, 0, NULL, 0, 0, 0, SYNTH_INDIRECT,
+     "EdgeIndirect"},
     FUNC("edgelib.dll", "EdgeBigFrame", "EdgeBigFrame", big_frame),
     FUNC("edgelib.dll", "EdgeFpFirst", "EdgeFpFirst", fp_first),
     FUNC("edgelib.dll", "EdgeFaulting", "EdgeFaulting", seven_pushes),
@@ -361,14 +363,15 @@ static void add_monitor_waiters(synth_process *p, uint32_t first_id, unsigned co
 {
     for (unsigned i = 0; i < count; i++) {
         frame_list l = {0};
-        append(&l, FRAMES(AT("ntdll.dll", "NtWaitForMultipleObjects", 0xa),
-                          AT("KERNELBASE.dll", "WaitForMultipleObjectsEx", 0xe8),
-                          AT("clr.dll", "Thread::DoAppropriateWaitWorker", 0x1da),
-                          AT("clr.dll", "Thread::DoAppropriateWait", 0x73),
-                          AT("clr.dll", "AwareLock::EnterEpilog", 0xc8),
-                          AT("clr.dll", "AwareLock::Enter", 0x72),
-                          AT("clr.dll", "JITutil_MonContention", 0x14d),
-                          AT("jit", "System.Web.HttpApplicationFactory.GetApplicationInstance", 0x5a)));
+        append(&l,
+               FRAMES(AT("ntdll.dll", "NtWaitForMultipleObjects", 0xa),
+                      AT("KERNELBASE.dll", "WaitForMultipleObjectsEx", 0xe8),
+                      AT("clr.dll", "Thread::DoAppropriateWaitWorker", 0x1da),
+                      AT("clr.dll", "Thread::DoAppropriateWait", 0x73),
+                      AT("clr.dll", "AwareLock::EnterEpilog", 0xc8),
+                      AT("clr.dll", "AwareLock::Enter", 0x72),
+                      AT("clr.dll", "JITutil_MonContention", 0x14d),
+                      AT("jit", "System.Web.HttpApplicationFactory.GetApplicationInstance", 0x5a)));
         append_request_bottom(&l);
         add_thread(p, first_id + 4 * i, "monitor-waiter", &l, 2000 + 10 * i);
     }
@@ -377,13 +380,15 @@ static void add_monitor_waiters(synth_process *p, uint32_t first_id, unsigned co
 static void add_lock_owner(synth_process *p, uint32_t id)
 {
     frame_list l = {0};
-    append(&l, FRAMES(AT("ntdll.dll", "ZwQueryDirectoryFile", 0xa),
-                      AT("KERNELBASE.dll", "FindNextFileW", 0x12d),
-                      AT("jit", "IL_STUB_PInvoke(FindNextFile)", 0xe0),
-                      AT("jit", "System.Web.Compilation.PreservedAssemblyEntry.RemoveOldTempFiles", 0x95),
-                      AT("jit", "System.Web.Compilation.PreservedAssemblyEntry.DoFirstTimeInit", 0x4b),
-                      AT("jit", "System.Web.Compilation.PreservedAssemblyEntry.EnsureFirstTimeInit", 0x3c),
-                      AT("jit", "System.Web.HttpApplicationFactory.GetApplicationInstance", 0x7e)));
+    append(
+        &l,
+        FRAMES(AT("ntdll.dll", "ZwQueryDirectoryFile", 0xa),
+               AT("KERNELBASE.dll", "FindNextFileW", 0x12d),
+               AT("jit", "IL_STUB_PInvoke(FindNextFile)", 0xe0),
+               AT("jit", "System.Web.Compilation.PreservedAssemblyEntry.RemoveOldTempFiles", 0x95),
+               AT("jit", "System.Web.Compilation.PreservedAssemblyEntry.DoFirstTimeInit", 0x4b),
+               AT("jit", "System.Web.Compilation.PreservedAssemblyEntry.EnsureFirstTimeInit", 0x3c),
+               AT("jit", "System.Web.HttpApplicationFactory.GetApplicationInstance", 0x7e)));
     append_request_bottom(&l);
     add_thread(p, id, "lock-owner", &l, 95000000);
 }
@@ -392,20 +397,22 @@ static void add_compilation_waiters(synth_process *p, uint32_t first_id, unsigne
 {
     for (unsigned i = 0; i < count; i++) {
         frame_list l = {0};
-        append(&l, FRAMES(AT("ntdll.dll", "NtWaitForSingleObject", 0xa),
-                          AT("KERNELBASE.dll", "WaitForSingleObjectEx", 0x79),
-                          AT("webengine4.dll", "InstrumentedMutex::GetLock", 0x10),
-                          AT("webengine4.dll", "InstrumentedMutexGetLock", 0x12),
-                          AT("jit", "IL_STUB_PInvoke(InstrumentedMutexGetLock)", 0x8f),
-                          AT("jit", "System.Web.Compilation.CompilationMutex.WaitOne", 0x54),
-                          AT("jit", "System.Web.Compilation.BuildManager.GetVPathBuildResultInternal", 0x1c2),
-                          AT("jit", "System.Web.HttpRuntime.ProcessRequestInternal", 0x21c),
-                          AT("clr.dll", "UMThunkStub", 0x67),
-                          AT("webengine4.dll", "W3_MGD_HANDLER::ProcessNotification", 0x57),
-                          AT("iiscore.dll", "NOTIFICATION_CONTEXT::RequestDoWork", 0x128),
-                          AT("w3dt.dll", "UL_NATIVE_REQUEST::DoWork", 0x60),
-                          AT("w3tp.dll", "THREAD_POOL_DATA::ThreadPoolThread", 0x34),
-                          AT("w3tp.dll", "THREAD_MANAGER::ThreadManagerThread", 0x39)));
+        append(&l,
+               FRAMES(AT("ntdll.dll", "NtWaitForSingleObject", 0xa),
+                      AT("KERNELBASE.dll", "WaitForSingleObjectEx", 0x79),
+                      AT("webengine4.dll", "InstrumentedMutex::GetLock", 0x10),
+                      AT("webengine4.dll", "InstrumentedMutexGetLock", 0x12),
+                      AT("jit", "IL_STUB_PInvoke(InstrumentedMutexGetLock)", 0x8f),
+                      AT("jit", "System.Web.Compilation.CompilationMutex.WaitOne", 0x54),
+                      AT("jit", "System.Web.Compilation.BuildManager.GetVPathBuildResultInternal",
+                         0x1c2),
+                      AT("jit", "System.Web.HttpRuntime.ProcessRequestInternal", 0x21c),
+                      AT("clr.dll", "UMThunkStub", 0x67),
+                      AT("webengine4.dll", "W3_MGD_HANDLER::ProcessNotification", 0x57),
+                      AT("iiscore.dll", "NOTIFICATION_CONTEXT::RequestDoWork", 0x128),
+                      AT("w3dt.dll", "UL_NATIVE_REQUEST::DoWork", 0x60),
+                      AT("w3tp.dll", "THREAD_POOL_DATA::ThreadPoolThread", 0x34),
+                      AT("w3tp.dll", "THREAD_MANAGER::ThreadManagerThread", 0x39)));
         append(&l, OPS(thread_start));
         add_thread(p, first_id + 4 * i, "compilation-waiter", &l, 1500);
     }

@@ -228,13 +228,15 @@ static void check_op(const synth_op *op, size_t index, bool seen_alloc, bool see
         if (seen_save)
             synth_fail("op %zu: ALLOC after a SAVE is not supported", index);
         if (op->value == 0 || op->value % 8)
-            synth_fail("op %zu: allocation of %u is not a positive multiple of 8", index, op->value);
+            synth_fail("op %zu: allocation of %u is not a positive multiple of 8", index,
+                       op->value);
         break;
     case SYNTH_OP_SET_FPREG:
         if (op->reg == REG_RSP || op->reg == REG_R12 || op->reg > 15)
             synth_fail("op %zu: register %u cannot be the frame register", index, op->reg);
         if (op->value % 16 || op->value > MAX_FRAME_OFFSET)
-            synth_fail("op %zu: frame offset %u is not a multiple of 16 up to 240", index, op->value);
+            synth_fail("op %zu: frame offset %u is not a multiple of 16 up to 240", index,
+                       op->value);
         break;
     case SYNTH_OP_SAVE:
     case SYNTH_OP_SAVE_XMM:

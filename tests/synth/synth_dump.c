@@ -228,7 +228,8 @@ void synth_dump_add_thread(synth_dump *d, const synth_thread *thread)
     place_typed(d, SYNTH_STREAM_THREAD_LIST);
     thread_rec rec = {*thread, -1};
     if (thread->stack && thread->stack_size)
-        rec.stack_region = (long)add_region(d, thread->stack_start, thread->stack, thread->stack_size);
+        rec.stack_region =
+            (long)add_region(d, thread->stack_start, thread->stack, thread->stack_size);
     rec.t.stack = NULL;
     APPEND(d->threads, d->thread_count, rec);
 }
@@ -238,7 +239,8 @@ void synth_dump_add_module(synth_dump *d, const synth_module *module)
     place_typed(d, SYNTH_STREAM_MODULE_LIST);
     synth_module m = *module;
     m.path = keep_string(d, module->path ? module->path : "");
-    m.codeview.pdb_name = keep_string(d, module->codeview.pdb_name ? module->codeview.pdb_name : "");
+    m.codeview.pdb_name =
+        keep_string(d, module->codeview.pdb_name ? module->codeview.pdb_name : "");
     APPEND(d->modules, d->module_count, m);
 }
 

@@ -390,7 +390,8 @@ static void layout_sections(synth_pe *pe)
     write_debug_directory(pe, pe->rdata);
     if (has_unwind) {
         pe->pdata = add_section(pe, ".pdata", SCN_RDATA);
-        synth_buf_reserve(&pe->pdata->data, unwind_function_count(pe->text) * RUNTIME_FUNCTION_SIZE);
+        synth_buf_reserve(&pe->pdata->data,
+                          unwind_function_count(pe->text) * RUNTIME_FUNCTION_SIZE);
         section *xdata = add_section(pe, ".xdata", SCN_RDATA);
         write_exception_data(pe, pe->pdata, xdata);
     }
@@ -495,8 +496,10 @@ static void write_optional_header(const synth_pe *pe, synth_buf *b)
     synth_buf_patch_u16(b, at, 0x20B);
     synth_buf_patch_u8(b, at + 2, 14);
     synth_buf_patch_u32(b, at + 4, section_total(pe, SCN_CODE));
-    synth_buf_patch_u32(b, at + 8, section_total(pe, SCN_RDATA) + section_total(pe, SCN_DISCARDABLE_DATA));
-    synth_buf_patch_u32(b, at + 0x10, synth_text_function_count(t) ? synth_pe_function_rva(pe, 0) : 0);
+    synth_buf_patch_u32(b, at + 8,
+                        section_total(pe, SCN_RDATA) + section_total(pe, SCN_DISCARDABLE_DATA));
+    synth_buf_patch_u32(b, at + 0x10,
+                        synth_text_function_count(t) ? synth_pe_function_rva(pe, 0) : 0);
     synth_buf_patch_u32(b, at + 0x14, pe->sections[0].rva);
     synth_buf_patch_u64(b, at + 0x18, pe->o.image_base);
     synth_buf_patch_u32(b, at + 0x20, SECTION_ALIGN);

@@ -126,10 +126,13 @@ int synth_process_add_module(synth_process *p, const synth_module_spec *spec)
     unit *u = new_unit(p, spec->name, spec->base);
     char pdb[256];
     default_pdb_name(spec->name, pdb, sizeof pdb);
-    synth_pe_options o = {.name = spec->name, .image_base = spec->base,
-                          .timestamp = spec->timestamp,
-                          .is_dll = strcmp(spec->name, p->exe_name) != 0, .has_codeview = true,
-                          .codeview = {.age = 2, .pdb_name = spec->pdb_name ? spec->pdb_name : pdb}};
+    synth_pe_options o = {
+        .name = spec->name,
+        .image_base = spec->base,
+        .timestamp = spec->timestamp,
+        .is_dll = strcmp(spec->name, p->exe_name) != 0,
+        .has_codeview = true,
+        .codeview = {.age = 2, .pdb_name = spec->pdb_name ? spec->pdb_name : pdb}};
     char seed[300];
     snprintf(seed, sizeof seed, "%s#%u", spec->name, p->o.seed);
     synth_guid_from_seed(o.codeview.guid, seed);
@@ -232,7 +235,8 @@ static synth_frame resolve_frame(const synth_process *p, const synth_frame_spec 
 
 static bool starts_with_machine_frame(const synth_frame *f)
 {
-    const synth_function *fn = synth_text_function(f->text, synth_text_primary(f->text, f->function));
+    const synth_function *fn =
+        synth_text_function(f->text, synth_text_primary(f->text, f->function));
     return fn->op_count > 0 && fn->ops[0].kind == SYNTH_OP_MACHFRAME;
 }
 
@@ -252,8 +256,10 @@ static void derive_call_sites(synth_process *p)
             if (t->frames[k].at != SYNTH_AT_OFFSET)
                 synth_fail("thread %u frame %zu: a caller frame must be at a call site",
                            t->spec.id, k);
-            synth_target target = {callee->text, synth_text_primary(callee->text, callee->function), 0};
-            synth_text_add_call((synth_text *)caller->text, caller->function, caller->offset, target);
+            synth_target target = {callee->text, synth_text_primary(callee->text, callee->function),
+                                   0};
+            synth_text_add_call((synth_text *)caller->text, caller->function, caller->offset,
+                                target);
         }
     }
 }
@@ -551,7 +557,8 @@ synth_dump *synth_process_dump(const synth_process *p, synth_variant variant)
     synth_dump *d = synth_dump_new();
     synth_dump_set_timestamp(d, p->o.dump_time);
     synth_dump_set_flags(d, SYNTH_MINIDUMP_WITH_HANDLE_DATA | SYNTH_MINIDUMP_WITH_UNLOADED_MODULES |
-                                SYNTH_MINIDUMP_WITH_FULL_MEMORY_INFO | SYNTH_MINIDUMP_WITH_THREAD_INFO);
+                                SYNTH_MINIDUMP_WITH_FULL_MEMORY_INFO |
+                                SYNTH_MINIDUMP_WITH_THREAD_INFO);
     if (variant == SYNTH_VARIANT_FULL)
         synth_dump_set_full_memory(d);
     add_system_and_misc(p, d);
@@ -701,13 +708,17 @@ static void json_op(FILE *f, const synth_op *op, uint32_t at)
 {
     fprintf(f, "{\"at\": %u, ", at);
     switch (op->kind) {
-    case SYNTH_OP_PUSH: fprintf(f, "\"op\": \"push\", \"reg\": \"%s\"}", register_names[op->reg]); break;
+    case SYNTH_OP_PUSH:
+        fprintf(f, "\"op\": \"push\", \"reg\": \"%s\"}", register_names[op->reg]);
+        break;
     case SYNTH_OP_ALLOC: fprintf(f, "\"op\": \"alloc\", \"size\": %u}", op->value); break;
     case SYNTH_OP_SET_FPREG:
-        fprintf(f, "\"op\": \"set_fpreg\", \"reg\": \"%s\", \"offset\": %u}", register_names[op->reg], op->value);
+        fprintf(f, "\"op\": \"set_fpreg\", \"reg\": \"%s\", \"offset\": %u}",
+                register_names[op->reg], op->value);
         break;
     case SYNTH_OP_SAVE:
-        fprintf(f, "\"op\": \"save\", \"reg\": \"%s\", \"offset\": %u}", register_names[op->reg], op->value);
+        fprintf(f, "\"op\": \"save\", \"reg\": \"%s\", \"offset\": %u}", register_names[op->reg],
+                op->value);
         break;
     case SYNTH_OP_SAVE_XMM:
         fprintf(f, "\"op\": \"save_xmm\", \"reg\": \"xmm%u\", \"offset\": %u}", op->reg, op->value);
@@ -747,7 +758,8 @@ static void json_unwind(FILE *f, const synth_text *t, int index)
         if (primary->ops[i].kind == SYNTH_OP_SET_FPREG)
             fp = &primary->ops[i];
     if (fp)
-        fprintf(f, ", \"frame_register\": \"%s\", \"frame_offset\": %u", register_names[fp->reg], fp->value);
+        fprintf(f, ", \"frame_register\": \"%s\", \"frame_offset\": %u", register_names[fp->reg],
+                fp->value);
     else
         fputs(", \"frame_register\": null, \"frame_offset\": 0", f);
     uint32_t *at = synth_alloc((fn->op_count + 1) * sizeof *at);
@@ -789,8 +801,8 @@ static void json_modules(FILE *f, const synth_process *p)
         first = false;
         fputs("    {\"name\": ", f);
         json_string(f, u->name);
-        fprintf(f, ", \"kind\": \"%s\", \"base\": \"0x%llx\", \"size\": %u", u->pe ? "image" : "jit",
-                (unsigned long long)u->base, u->size);
+        fprintf(f, ", \"kind\": \"%s\", \"base\": \"0x%llx\", \"size\": %u",
+                u->pe ? "image" : "jit", (unsigned long long)u->base, u->size);
         if (u->pe) {
             synth_codeview_id(&synth_pe_get_options(u->pe)->codeview, id);
             fputs(", \"debug_file\": ", f);
@@ -860,10 +872,22 @@ int synth_process_write(const synth_process *p, const char *dir, const char *sce
 /* ---- Access ---------------------------------------------------------------------- */
 
 size_t synth_process_unit_count(const synth_process *p) { return p->unit_count; }
-const synth_pe *synth_process_pe(const synth_process *p, int unit_index) { return get_unit(p, unit_index)->pe; }
-const synth_buf *synth_process_image(const synth_process *p, int unit_index) { return &get_unit(p, unit_index)->image; }
-const synth_text *synth_process_text(const synth_process *p, int unit_index) { return unit_text(get_unit(p, unit_index)); }
 size_t synth_process_thread_count(const synth_process *p) { return p->thread_count; }
+
+const synth_pe *synth_process_pe(const synth_process *p, int unit_index)
+{
+    return get_unit(p, unit_index)->pe;
+}
+
+const synth_buf *synth_process_image(const synth_process *p, int unit_index)
+{
+    return &get_unit(p, unit_index)->image;
+}
+
+const synth_text *synth_process_text(const synth_process *p, int unit_index)
+{
+    return unit_text(get_unit(p, unit_index));
+}
 
 const synth_thread_spec *synth_process_thread(const synth_process *p, size_t index)
 {

@@ -190,13 +190,15 @@ static void replay_frame(sim *s, const synth_frame *f, uint64_t cfa, uint32_t se
 
 static bool has_machine_frame(const synth_frame *f)
 {
-    const synth_function *fn = synth_text_function(f->text, synth_text_primary(f->text, f->function));
+    const synth_function *fn =
+        synth_text_function(f->text, synth_text_primary(f->text, f->function));
     return fn->op_count > 0 && fn->ops[0].kind == SYNTH_OP_MACHFRAME;
 }
 
 static uint32_t machine_frame_size(const synth_frame *f)
 {
-    const synth_function *fn = synth_text_function(f->text, synth_text_primary(f->text, f->function));
+    const synth_function *fn =
+        synth_text_function(f->text, synth_text_primary(f->text, f->function));
     return MACHINE_FRAME_SIZE + (fn->ops[0].reg ? 8 : 0);
 }
 

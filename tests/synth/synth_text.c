@@ -98,7 +98,8 @@ static bool same_target(synth_target a, synth_target b)
  * others are virtual or function-pointer calls, made indirectly. */
 static bool needs_indirect_call(const synth_text *t, synth_target target)
 {
-    return target.text && target.text != t && !synth_text_function(target.text, target.function)->export_name;
+    return target.text && target.text != t &&
+           !synth_text_function(target.text, target.function)->export_name;
 }
 
 void synth_text_add_call(synth_text *t, int function, uint32_t return_offset, synth_target target)

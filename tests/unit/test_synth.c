@@ -62,7 +62,8 @@ static void check_variant(const synth_scenario *s, const synth_process *p, synth
     write_variant(p, variant, &b);
     dt_dump *dump = open_buffer(&b);
     assert_no_errors(dump, s->name);
-    assert_int_equal(dt_dump_kind_get(dump), variant == SYNTH_VARIANT_FULL ? DT_DUMP_FULL : DT_DUMP_MINI);
+    assert_int_equal(dt_dump_kind_get(dump),
+                     variant == SYNTH_VARIANT_FULL ? DT_DUMP_FULL : DT_DUMP_MINI);
     size_t threads, modules;
     const dt_thread *t = dt_dump_threads(dump, &threads);
     dt_dump_modules(dump, &modules);

@@ -203,8 +203,12 @@ static bool unwind_prolog(const memory *m, uint64_t base, uint64_t pc, runtime_f
                 break;
             case UWOP_ALLOC_SMALL: c->r[RSP] += info * 8u + 8; break;
             case UWOP_SET_FPREG: c->r[RSP] = c->r[ui.frame_reg] - 16u * ui.frame_offset; break;
-            case UWOP_SAVE_NONVOL: set_reg(c, info, read64(m, frame_base + ui.codes[i + 1] * 8u)); break;
-            case UWOP_SAVE_NONVOL_FAR: set_reg(c, info, read64(m, frame_base + far_value(&ui, i))); break;
+            case UWOP_SAVE_NONVOL:
+                set_reg(c, info, read64(m, frame_base + ui.codes[i + 1] * 8u));
+                break;
+            case UWOP_SAVE_NONVOL_FAR:
+                set_reg(c, info, read64(m, frame_base + far_value(&ui, i)));
+                break;
             case UWOP_SAVE_XMM128: case UWOP_SAVE_XMM128_FAR: break;
             case UWOP_PUSH_MACHFRAME: {
                 uint64_t at = c->r[RSP] + (info ? 8 : 0);
@@ -249,7 +253,8 @@ static bool unwind_v1_epilog(const memory *m, const unwind_info *ui, uint64_t pc
         if (reg == 0 || reg != ui->frame_reg)
             return false;
         bool small = (b[2] & 0xF8) == 0x60;
-        rsp = c->r[reg] + (small ? (uint64_t)(int8_t)b[3] : (uint64_t)(int32_t)synth_get_u32(b + 3));
+        rsp =
+            c->r[reg] + (small ? (uint64_t)(int8_t)b[3] : (uint64_t)(int32_t)synth_get_u32(b + 3));
         i = small ? 4 : 7;
     }
     size_t pops = i;
