@@ -185,6 +185,40 @@ const dt_runtime_function *dt_image_runtime_functions(const dt_image *img, size_
 dt_status dt_image_find_runtime_function(const dt_image *img, uint32_t rva,
                                          dt_function_lookup *out);
 
+/* ---- Finding images (image_set.c) ------------------------------------ */
+
+/* Where to look for module images; docs/image.md, "Finding images", gives
+ * the order, the matching rule and how names from the dump are checked. */
+typedef struct dt_image_search {
+    /* Search path entries in order. Each may be a ';'-separated list of
+     * directories (flat or symbol-store layout), "srv*<cache>*<url>",
+     * "srv*<dir>" or "cache*<dir>". */
+    const char *const *paths;
+    size_t path_count;
+    bool use_environment;    /* then _NT_EXECUTABLE_IMAGE_PATH, read once here */
+    bool use_dump_memory;    /* allow images read from dump memory */
+} dt_image_search;
+
+/* Images of a dump's modules, each found and opened on first request. */
+typedef struct dt_image_set dt_image_set;
+
+/* `search` may be NULL (nothing is searched). `dump` must outlive the set.
+ * Fails only for a NULL dump (DT_ERR_ARGUMENT) or out of memory. */
+dt_status dt_image_set_new(dt_image_set **out, const dt_dump *dump,
+                           const dt_image_search *search, dt_error *err);
+/* The image of `module` (an element of dt_dump_modules of the set's dump),
+ * found on the first request and cached, a miss included; NULL when no
+ * matching image was found or `module` is not one of the dump's. The image
+ * lives until dt_image_set_free. */
+const dt_image *dt_image_set_get(dt_image_set *set, const dt_module *module);
+/* Where the image of `module` came from: "dump memory" or the file's path.
+ * NULL when it has no image or has not been requested yet. */
+const char *dt_image_set_source(const dt_image_set *set, const dt_module *module);
+/* What the searches so far found wrong: mismatching files, refused names,
+ * unreadable search directories, misses. Grows as modules are requested. */
+const dt_diagnostic *dt_image_set_diagnostics(dt_image_set *set, size_t *count);
+void dt_image_set_free(dt_image_set *set);
+
 #ifdef __cplusplus
 }
 #endif
