@@ -78,7 +78,6 @@ typedef struct lookup {
     char id[DT_IMAGE_ID_SIZE];
     unsigned files_opened;
     bool file_cap_noted;
-    const char *source;      /* the path of the image found */
 } lookup;
 
 #define NOTE(set, level, ...) dt_diag_add(&(set)->diags, &(set)->arena, (level), __VA_ARGS__)
@@ -276,7 +275,6 @@ static dt_image *try_file(lookup *lk, const char *path)
         dt_image_free(img);
         return NULL;
     }
-    lk->source = dt_arena_printf(&lk->set->arena, "%s", path);
     return img;
 }
 
@@ -315,8 +313,9 @@ static void scratch_release(scratch_listing *scratch)
 static dt_image *search_id_dir(lookup *lk, const char *id_dir)
 {
     scratch_listing files;
-    dt_image *img = scratch_read(lk, id_dir, &files) ? search_listed_files(lk, id_dir, &files.listing)
-                                                     : NULL;
+    dt_image *img = NULL;
+    if (scratch_read(lk, id_dir, &files))
+        img = search_listed_files(lk, id_dir, &files.listing);
     scratch_release(&files);
     return img;
 }
@@ -425,7 +424,7 @@ static void resolve(dt_image_set *set, module_slot *slot, const dt_module *modul
     dt_image *file = search_disk(&lk);
     if (file) {
         dt_image_free(memory);
-        keep(slot, file, lk.source);
+        keep(slot, file, dt_image_label(file)); /* a file image's label is its path */
         return;
     }
     if (set->use_dump_memory && !set->memory_first)
