@@ -1,10 +1,12 @@
 /* synth_buf: growable little-endian byte buffer (test support). */
 #include "synth_buf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 _Noreturn void synth_fail(const char *fmt, ...)
 {
@@ -264,4 +266,38 @@ void synth_buf_patch_u64(synth_buf *b, size_t offset, uint64_t v)
 {
     check_range(b, offset, 8);
     synth_put_u64(b->data + offset, v);
+}
+
+/* ---- Files ---------------------------------------------------------------- */
+
+int synth_write_file(const char *path, const void *bytes, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t written = fwrite(bytes, 1, size, f);
+    int saved = errno;
+    if (fclose(f) != 0 || written != size) {
+        errno = written != size ? saved : errno;
+        return -1;
+    }
+    return 0;
+}
+
+int synth_make_directories(const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *s = buf + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *s = '/';
+    }
+    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }

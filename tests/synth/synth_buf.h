@@ -54,7 +54,12 @@ void synth_put_u64(uint8_t *p, uint64_t v);
 uint32_t synth_get_u32(const uint8_t *p);
 uint64_t synth_get_u64(const uint8_t *p);
 
-/* Test-support failure: prints `what` and aborts. */
+/* Writes `size` bytes to `path`; 0 on success, -1 with errno set. */
+int synth_write_file(const char *path, const void *bytes, size_t size);
+/* mkdir -p; 0 on success, -1 with errno set. */
+int synth_make_directories(const char *path);
+
+/* Test-support failure: prints the message and aborts. */
 _Noreturn void synth_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* calloc/realloc/strdup that abort on failure. */
 void *synth_alloc(size_t size);

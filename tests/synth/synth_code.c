@@ -23,6 +23,7 @@ typedef struct emitter {
     synth_buf bytes;
     synth_insn *insns;
     size_t insn_count;
+    bool x86;            /* 32-bit code: filler without REX prefixes */
 } emitter;
 
 static uint32_t here(const emitter *e)
@@ -177,6 +178,18 @@ static size_t filler_step(uint8_t *out, size_t count, size_t index)
     return 1;
 }
 
+/* x86 filler: mov ecx,ebx / test eax,eax / mov edx,edi, then nop. */
+static size_t filler_step_x86(uint8_t *out, size_t count, size_t index)
+{
+    static const uint8_t two[3][2] = {{0x8B, 0xCB}, {0x85, 0xC0}, {0x8B, 0xD7}};
+    if (count >= 2) {
+        memcpy(out, two[index % 3], 2);
+        return 2;
+    }
+    out[0] = 0x90;
+    return 1;
+}
+
 void synth_code_filler(uint8_t *out, size_t count)
 {
     for (size_t done = 0, i = 0; done < count; i++)
@@ -187,7 +200,7 @@ static void emit_filler(emitter *e, uint32_t count)
 {
     for (size_t done = 0, i = 0; done < count; i++) {
         uint8_t b[3];
-        size_t n = filler_step(b, count - done, i);
+        size_t n = e->x86 ? filler_step_x86(b, count - done, i) : filler_step(b, count - done, i);
         emit(e, b, n, SYNTH_FX_NONE, 0, 0);
         done += n;
     }
@@ -482,6 +495,121 @@ void synth_code_generate(const synth_function *f, const synth_function *parent,
         emit_body_and_epilogs(&e, f, primary, &p, calls, call_count, out);
     }
     out->size = (uint32_t)e.bytes.size;
+    out->bytes = synth_buf_take(&e.bytes, &(size_t){0});
+    out->insns = e.insns;
+    out->insn_count = e.insn_count;
+}
+
+/* ---- x86 (PE32) ------------------------------------------------------------ */
+
+/* sub esp, imm (83 EC ib / 81 EC id) or add esp, imm (83 C4 / 81 C4). */
+static void emit_esp_arith_x86(emitter *e, bool add, uint32_t value)
+{
+    uint8_t b[6] = {value <= 0x7F ? 0x83 : 0x81, add ? 0xC4 : 0xEC};
+    size_t n = 3;
+    if (value <= 0x7F) {
+        b[2] = (uint8_t)value;
+    } else {
+        synth_put_u32(b + 2, value);
+        n = 6;
+    }
+    emit(e, b, n, add ? SYNTH_FX_FREE : SYNTH_FX_ALLOC, REG_RSP, (int32_t)value);
+}
+
+static void emit_prolog_x86(emitter *e, const synth_function *f)
+{
+    static const uint8_t mov_ebp_esp[2] = {0x8B, 0xEC};
+    for (size_t i = 0; i < f->op_count; i++) {
+        const synth_op *op = &f->ops[i];
+        uint8_t push = (uint8_t)(0x50 | (op->reg & 7)); /* push r32: 50+r */
+        if (op->kind == SYNTH_OP_PUSH && op->reg < 8)
+            emit(e, &push, 1, SYNTH_FX_PUSH, op->reg, 0);
+        else if (op->kind == SYNTH_OP_ALLOC)
+            emit_esp_arith_x86(e, false, op->value);
+        else if (op->kind == SYNTH_OP_SET_FPREG && op->reg == 5 && op->value == 0)
+            emit(e, mov_ebp_esp, 2, SYNTH_FX_SET_FP, 5, 0);
+        else
+            synth_fail("x86 function %s: op %zu cannot be encoded", f->name, i);
+    }
+}
+
+/* Undoes the prolog in reverse; an allocation made after ebp was set is
+ * undone by mov esp, ebp. */
+static void emit_epilog_x86(emitter *e, const synth_function *f, synth_code *code)
+{
+    static const uint8_t mov_esp_ebp[2] = {0x8B, 0xE5}, ret[1] = {0xC3};
+    synth_range range = {here(e), 0};
+    bool fp_before = false;
+    for (size_t i = f->op_count; i-- > 0;) {
+        const synth_op *op = &f->ops[i];
+        uint8_t pop = (uint8_t)(0x58 | (op->reg & 7)); /* pop r32: 58+r */
+        fp_before = false;
+        for (size_t k = 0; k < i; k++)
+            fp_before |= f->ops[k].kind == SYNTH_OP_SET_FPREG;
+        if (op->kind == SYNTH_OP_PUSH)
+            emit(e, &pop, 1, SYNTH_FX_POP, op->reg, 0);
+        else if (op->kind == SYNTH_OP_ALLOC && !fp_before)
+            emit_esp_arith_x86(e, true, op->value);
+        else if (op->kind == SYNTH_OP_SET_FPREG)
+            emit(e, mov_esp_ebp, 2, SYNTH_FX_SP_FROM_FP, 5, 0);
+    }
+    emit(e, ret, 1, SYNTH_FX_RET, 0, 0);
+    range.end = here(e);
+    code->epilogs = synth_grow(code->epilogs, code->epilog_count + 1, sizeof *code->epilogs);
+    code->epilogs[code->epilog_count++] = range;
+}
+
+/* mov eax, n; mov edx, 7FFE0300h (SharedUserData!SystemCallStub);
+ * call dword ptr [edx]; ret imm16 (or ret). */
+static void emit_syscall_stub_x86(emitter *e, uint32_t number, uint32_t param_size)
+{
+    uint8_t mov_eax[5] = {0xB8}, mov_edx[5] = {0xBA}, ret[3] = {0xC2};
+    static const uint8_t call_edx[2] = {0xFF, 0x12}, plain_ret[1] = {0xC3};
+    synth_put_u32(mov_eax + 1, number);
+    synth_put_u32(mov_edx + 1, 0x7FFE0300);
+    synth_put_u16(ret + 1, (uint16_t)param_size);
+    emit(e, mov_eax, 5, SYNTH_FX_NONE, 0, 0);
+    emit(e, mov_edx, 5, SYNTH_FX_NONE, 0, 0);
+    emit(e, call_edx, 2, SYNTH_FX_NONE, 0, 0);
+    if (param_size)
+        emit(e, ret, 3, SYNTH_FX_RET, 0, 0);
+    else
+        emit(e, plain_ret, 1, SYNTH_FX_RET, 0, 0);
+}
+
+void synth_code_generate_x86(const synth_function *f, const synth_call *calls, size_t call_count,
+                             synth_code *out)
+{
+    memset(out, 0, sizeof *out);
+    if (f->fragment != SYNTH_PRIMARY)
+        synth_fail("x86 function %s: fragments need x64 unwind data", f->name);
+    emitter e = {.x86 = true};
+    if (f->kind == SYNTH_FUNC_SYSCALL) {
+        if (call_count)
+            synth_fail("syscall stub %s cannot contain call sites", f->name);
+        emit_syscall_stub_x86(&e, f->syscall_number, f->param_size);
+    } else if (f->kind == SYNTH_FUNC_LEAF) {
+        generate_leaf(&e, f, call_count);
+    } else {
+        emit_prolog_x86(&e, f);
+        out->prolog_size = here(&e);
+        emit_calls(&e, out, calls, call_count);
+        emit_filler(&e, 2);
+        for (uint8_t i = 0; i < f->extra_epilogs; i++) {
+            emit_epilog_x86(&e, f, out);
+            emit_filler(&e, 3);
+        }
+        emitter probe = {.x86 = true};
+        synth_code scratch = {0};
+        emit_epilog_x86(&probe, f, &scratch);
+        if (f->min_size > here(&e) + here(&probe))
+            emit_filler(&e, f->min_size - here(&e) - here(&probe));
+        synth_buf_free(&probe.bytes);
+        free(probe.insns);
+        free(scratch.epilogs);
+        emit_epilog_x86(&e, f, out);
+    }
+    out->size = here(&e);
     out->bytes = synth_buf_take(&e.bytes, &(size_t){0});
     out->insns = e.insns;
     out->insn_count = e.insn_count;

@@ -140,6 +140,13 @@ typedef struct synth_code {
  * NULL. Aborts when the description cannot be encoded. */
 void synth_code_generate(const synth_function *f, const synth_function *parent,
                          const synth_call *calls, size_t call_count, synth_code *out);
+/* The same for 32-bit x86 (PE32): ops PUSH (push r32), ALLOC (sub esp, n)
+ * and SET_FPREG (ebp, offset 0: mov ebp, esp); epilogs undo them in reverse
+ * (mov esp, ebp for the frame pointer) and ret; a syscall stub is
+ * mov eax, n; mov edx, 7FFE0300h; call [edx]; ret param_size. No unwind
+ * data: x86 images have no .pdata. */
+void synth_code_generate_x86(const synth_function *f, const synth_call *calls, size_t call_count,
+                             synth_code *out);
 void synth_code_free(synth_code *code);
 /* Offset of the E8 opcode of the direct call returning at `return_offset`,
  * or -1 when there is none. */

@@ -1,7 +1,6 @@
 /* synth_dump: minidump writer for tests. Layouts cite minidumpapiset.h. */
 #include "synth_dump.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1055,20 +1054,6 @@ void synth_dump_write(const synth_dump *d, synth_buf *out)
     apply_stack_patches(&w);
     free(w.region_offsets);
     free(w.patches);
-}
-
-int synth_write_file(const char *path, const void *bytes, size_t size)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    size_t written = fwrite(bytes, 1, size, f);
-    int saved = errno;
-    if (fclose(f) != 0 || written != size) {
-        errno = written != size ? saved : errno;
-        return -1;
-    }
-    return 0;
 }
 
 int synth_dump_write_file(const synth_dump *d, const char *path)

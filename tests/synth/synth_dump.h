@@ -304,7 +304,5 @@ void synth_dump_duplicate_stream(synth_dump *d, uint32_t type);
 void synth_dump_write(const synth_dump *d, synth_buf *out);
 /* Writes the dump to `path`; 0 on success, -1 with errno set on failure. */
 int synth_dump_write_file(const synth_dump *d, const char *path);
-/* Writes `size` bytes to `path`; 0 on success, -1 with errno set. */
-int synth_write_file(const char *path, const void *bytes, size_t size);
 
 #endif

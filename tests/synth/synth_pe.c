@@ -10,12 +10,13 @@ enum {
     FILE_ALIGN = 0x200,
     DOS_HEADER_END = 0x80,      /* e_lfanew: DOS header (0x40) + stub (0x40) */
     COFF_HEADER_SIZE = 20,
-    OPTIONAL_HEADER_SIZE = 0xF0, /* PE32+ with 16 data directories */
+    OPTIONAL_HEADER_64 = 0xF0,  /* PE32+ with 16 data directories */
+    OPTIONAL_HEADER_32 = 0xE0,  /* PE32 with 16 data directories */
     SECTION_HEADER_SIZE = 40,
     EXPORT_DIRECTORY_SIZE = 40,
     DEBUG_DIRECTORY_SIZE = 28,
     RUNTIME_FUNCTION_SIZE = 12,
-    MACHINE_AMD64 = 0x8664,
+    MACHINE_AMD64 = 0x8664, MACHINE_I386 = 0x14C,
     MAX_SECTIONS = 5,
     DIR_EXPORT = 0, DIR_EXCEPTION = 3, DIR_DEBUG = 6, DIR_IAT = 12,
     SCN_CODE = 0x60000020,      /* CNT_CODE | MEM_EXECUTE | MEM_READ */
@@ -79,7 +80,7 @@ synth_pe *synth_pe_new(const synth_pe_options *options)
     pe->o.name = pe->name;
     pe->o.codeview.pdb_name = pe->pdb_name;
     pe->o.long_section_name = pe->long_section_name;
-    pe->text = synth_text_new();
+    pe->text = synth_text_new(options->machine);
     return pe;
 }
 
@@ -168,6 +169,16 @@ static section *add_section(synth_pe *pe, const char *name, uint32_t characteris
     s->rva = rva;
     synth_buf_init(&s->data);
     return s;
+}
+
+static bool is_x86(const synth_pe *pe)
+{
+    return pe->o.machine == SYNTH_CPU_X86;
+}
+
+static uint32_t optional_header_size(const synth_pe *pe)
+{
+    return is_x86(pe) ? OPTIONAL_HEADER_32 : OPTIONAL_HEADER_64;
 }
 
 static size_t unwind_function_count(const synth_text *t)
@@ -377,15 +388,17 @@ static void write_exception_data(synth_pe *pe, section *pdata, section *xdata)
 
 static void layout_sections(synth_pe *pe)
 {
-    bool has_unwind = unwind_function_count(pe->text) > 0;
+    bool has_unwind = !is_x86(pe) && unwind_function_count(pe->text) > 0;
     size_t count = 2 + (has_unwind ? 2 : 0) + (pe->long_section_name ? 1 : 0);
-    pe->size_of_headers = align_up(DOS_HEADER_END + 4 + COFF_HEADER_SIZE + OPTIONAL_HEADER_SIZE +
+    pe->size_of_headers = align_up(DOS_HEADER_END + 4 + COFF_HEADER_SIZE +
+                                       optional_header_size(pe) +
                                        (uint32_t)count * SECTION_HEADER_SIZE, FILE_ALIGN);
     section *text = add_section(pe, ".text", SCN_CODE);
     synth_buf_reserve(&text->data, synth_text_layout(pe->text, pe->o.image_base + text->rva));
     pe->rdata = add_section(pe, ".rdata", SCN_RDATA);
     pe->slots_rva = pe->rdata->rva;
-    synth_buf_reserve(&pe->rdata->data, 8 * synth_text_thunk_count(pe->text));
+    synth_buf_reserve(&pe->rdata->data,
+                      synth_text_slot_size(pe->text) * synth_text_thunk_count(pe->text));
     write_exports(pe, pe->rdata);
     write_debug_directory(pe, pe->rdata);
     if (has_unwind) {
@@ -454,17 +467,17 @@ static void write_dos_header(synth_buf *b)
 /* IMAGE_FILE_HEADER: Machine 0, NumberOfSections 2, TimeDateStamp 4,
  * PointerToSymbolTable 8 (the string table, with NumberOfSymbols 0xC = 0),
  * SizeOfOptionalHeader 0x10, Characteristics 0x12 (EXECUTABLE_IMAGE 0x2,
- * LARGE_ADDRESS_AWARE 0x20, DLL 0x2000). */
+ * LARGE_ADDRESS_AWARE 0x20 on x64, 32BIT_MACHINE 0x100 on x86, DLL 0x2000). */
 static void write_file_header(const synth_pe *pe, synth_buf *b, uint32_t string_table)
 {
     synth_buf_bytes(b, "PE\0\0", 4);
-    synth_buf_u16(b, MACHINE_AMD64);
+    synth_buf_u16(b, is_x86(pe) ? MACHINE_I386 : MACHINE_AMD64);
     synth_buf_u16(b, (uint16_t)pe->section_count);
     synth_buf_u32(b, pe->o.timestamp);
     synth_buf_u32(b, pe->string_table_size > 4 ? string_table : 0);
     synth_buf_u32(b, 0);
-    synth_buf_u16(b, OPTIONAL_HEADER_SIZE);
-    synth_buf_u16(b, (uint16_t)(0x22 | (pe->o.is_dll ? 0x2000 : 0)));
+    synth_buf_u16(b, (uint16_t)optional_header_size(pe));
+    synth_buf_u16(b, (uint16_t)((is_x86(pe) ? 0x102 : 0x22) | (pe->o.is_dll ? 0x2000 : 0)));
 }
 
 static uint32_t section_total(const synth_pe *pe, uint32_t characteristics)
@@ -482,18 +495,37 @@ static void put_directory(synth_buf *b, size_t dirs, int index, uint32_t rva, ui
     synth_buf_patch_u32(b, dirs + 8 * (size_t)index + 4, size);
 }
 
-/* IMAGE_OPTIONAL_HEADER64 (0xF0): Magic 0x20B, linker 14.0, SizeOfCode 4,
- * SizeOfInitializedData 8, AddressOfEntryPoint 0x10, BaseOfCode 0x14,
- * ImageBase 0x18, SectionAlignment 0x20, FileAlignment 0x24, OS version
- * 0x28 (6.1), subsystem version 0x30 (6.1), SizeOfImage 0x38,
- * SizeOfHeaders 0x3C, CheckSum 0x40, Subsystem 0x44 (3 CUI),
- * DllCharacteristics 0x46 (DYNAMIC_BASE | NX_COMPAT), stack and heap sizes
- * 0x48-0x60, NumberOfRvaAndSizes 0x6C (16), DataDirectory 0x70. */
+/* Stack and heap reserve/commit: u64 at 0x48.. in PE32+, u32 at 0x48.. in
+ * PE32; then LoaderFlags and NumberOfRvaAndSizes (16); returns the offset
+ * of the DataDirectory array (0x70 PE32+, 0x60 PE32). */
+static size_t patch_sizes_and_directory_count(const synth_pe *pe, synth_buf *b, size_t at)
+{
+    static const uint32_t sizes[4] = {0x80000, 0x2000, 0x100000, 0x1000};
+    size_t width = is_x86(pe) ? 4 : 8;
+    for (size_t i = 0; i < 4; i++) {
+        if (is_x86(pe))
+            synth_buf_patch_u32(b, at + 0x48 + width * i, sizes[i]);
+        else
+            synth_buf_patch_u64(b, at + 0x48 + width * i, sizes[i]);
+    }
+    size_t count_at = at + 0x48 + 4 * width + 4;
+    synth_buf_patch_u32(b, count_at, 16);
+    return count_at + 4;
+}
+
+/* IMAGE_OPTIONAL_HEADER64 (0xF0) / 32 (0xE0): Magic 0x20B / 0x10B, linker
+ * 14.0, SizeOfCode 4, SizeOfInitializedData 8, AddressOfEntryPoint 0x10,
+ * BaseOfCode 0x14, ImageBase 0x18 (u64) / BaseOfData 0x18 + ImageBase 0x1C
+ * (u32), SectionAlignment 0x20, FileAlignment 0x24, OS version 0x28 (6.1),
+ * subsystem version 0x30 (6.1), SizeOfImage 0x38, SizeOfHeaders 0x3C,
+ * CheckSum 0x40, Subsystem 0x44 (3 CUI), DllCharacteristics 0x46
+ * (DYNAMIC_BASE | NX_COMPAT), stack and heap sizes from 0x48, then
+ * NumberOfRvaAndSizes and the DataDirectory. */
 static void write_optional_header(const synth_pe *pe, synth_buf *b)
 {
-    size_t at = synth_buf_reserve(b, OPTIONAL_HEADER_SIZE);
+    size_t at = synth_buf_reserve(b, optional_header_size(pe));
     const synth_text *t = pe->text;
-    synth_buf_patch_u16(b, at, 0x20B);
+    synth_buf_patch_u16(b, at, is_x86(pe) ? 0x10B : 0x20B);
     synth_buf_patch_u8(b, at + 2, 14);
     synth_buf_patch_u32(b, at + 4, section_total(pe, SCN_CODE));
     synth_buf_patch_u32(b, at + 8,
@@ -501,7 +533,12 @@ static void write_optional_header(const synth_pe *pe, synth_buf *b)
     synth_buf_patch_u32(b, at + 0x10,
                         synth_text_function_count(t) ? synth_pe_function_rva(pe, 0) : 0);
     synth_buf_patch_u32(b, at + 0x14, pe->sections[0].rva);
-    synth_buf_patch_u64(b, at + 0x18, pe->o.image_base);
+    if (is_x86(pe)) {
+        synth_buf_patch_u32(b, at + 0x18, pe->rdata->rva);
+        synth_buf_patch_u32(b, at + 0x1C, (uint32_t)pe->o.image_base);
+    } else {
+        synth_buf_patch_u64(b, at + 0x18, pe->o.image_base);
+    }
     synth_buf_patch_u32(b, at + 0x20, SECTION_ALIGN);
     synth_buf_patch_u32(b, at + 0x24, FILE_ALIGN);
     synth_buf_patch_u16(b, at + 0x28, 6);
@@ -512,12 +549,7 @@ static void write_optional_header(const synth_pe *pe, synth_buf *b)
     synth_buf_patch_u32(b, at + 0x3C, pe->size_of_headers);
     synth_buf_patch_u16(b, at + 0x44, 3);
     synth_buf_patch_u16(b, at + 0x46, 0x0140);
-    synth_buf_patch_u64(b, at + 0x48, 0x80000);
-    synth_buf_patch_u64(b, at + 0x50, 0x2000);
-    synth_buf_patch_u64(b, at + 0x58, 0x100000);
-    synth_buf_patch_u64(b, at + 0x60, 0x1000);
-    synth_buf_patch_u32(b, at + 0x6C, 16);
-    size_t dirs = at + 0x70;
+    size_t dirs = patch_sizes_and_directory_count(pe, b, at);
     if (pe->export_size)
         put_directory(b, dirs, DIR_EXPORT, pe->export_rva, pe->export_size);
     if (pe->pdata)
@@ -525,7 +557,8 @@ static void write_optional_header(const synth_pe *pe, synth_buf *b)
     if (pe->debug_rva)
         put_directory(b, dirs, DIR_DEBUG, pe->debug_rva, DEBUG_DIRECTORY_SIZE);
     if (synth_text_thunk_count(t))
-        put_directory(b, dirs, DIR_IAT, pe->slots_rva, 8 * (uint32_t)synth_text_thunk_count(t));
+        put_directory(b, dirs, DIR_IAT, pe->slots_rva,
+                      synth_text_slot_size(t) * (uint32_t)synth_text_thunk_count(t));
 }
 
 /* IMAGE_SECTION_HEADER (40): Name[8] (or "/N": offset N into the string
@@ -712,7 +745,7 @@ void synth_pe_write_sym(const synth_pe *pe, FILE *out)
     char id[42];
     synth_codeview_id(&pe->o.codeview, id);
     const synth_text *t = pe->text;
-    fprintf(out, "MODULE windows x86_64 %s %s\n", id, debug_file(pe));
+    fprintf(out, "MODULE windows %s %s %s\n", is_x86(pe) ? "x86" : "x86_64", id, debug_file(pe));
     fprintf(out, "INFO CODE_ID %08X%x %s\n", pe->o.timestamp, pe->size_of_image, pe->name);
     fprintf(out, "FILE 0 d:\\synth\\%s.cpp\n", pe->name);
     for (size_t i = 0; i < synth_text_function_count(t); i++) {
@@ -728,4 +761,27 @@ void synth_pe_write_sym(const synth_pe *pe, FILE *out)
         fprintf(out, "PUBLIC %x 0 %s\n", rva,
                 target_name(synth_text_thunk_target(t, k), scratch, sizeof scratch));
     }
+}
+
+/* <dir>/images/<name> and <dir>/symbols/<store path>. */
+int synth_pe_write_files(const synth_pe *pe, const synth_buf *file, const char *dir)
+{
+    char path[4096], rel[1024];
+    snprintf(path, sizeof path, "%s/images", dir);
+    if (synth_make_directories(path) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/images/%s", dir, pe->name);
+    if (synth_write_file(path, file->data, file->size) != 0)
+        return -1;
+    synth_pe_sym_path(pe, rel, sizeof rel);
+    snprintf(path, sizeof path, "%s/symbols/%s", dir, rel);
+    *strrchr(path, '/') = '\0';
+    if (synth_make_directories(path) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/symbols/%s", dir, rel);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    synth_pe_write_sym(pe, f);
+    return fclose(f);
 }

@@ -1,11 +1,12 @@
 /*
- * synth_pe: minimal but real PE32+ images for tests.
+ * synth_pe: minimal but real PE32+ (x64) and PE32 (x86) images for tests.
  *
  * An image has .text (the functions of a synth_text), .rdata (the thunk
  * slots as the import address table, the export directory with forwarders,
  * the debug directory with a CodeView RSDS record), .pdata (one
  * RUNTIME_FUNCTION per frame function, sorted), .xdata (UNWIND_INFO), and
- * optionally a section with a long name (COFF string table). Output is
+ * optionally a section with a long name (COFF string table); x86 images
+ * have no .pdata/.xdata (x86 unwinding does not use them). Output is
  * deterministic: the caller supplies TimeDateStamp and the RSDS GUID.
  *
  * Use: synth_pe_new, add functions (synth_pe_add_function) and calls
@@ -28,6 +29,7 @@
 
 typedef struct synth_pe_options {
     const char *name;              /* file name: "ntdll.dll" (export Name) */
+    synth_cpu machine;             /* SYNTH_CPU_AMD64 (PE32+) or SYNTH_CPU_X86 (PE32) */
     uint64_t image_base;
     uint32_t timestamp;            /* COFF TimeDateStamp */
     bool is_dll;
@@ -100,5 +102,9 @@ void synth_pe_write_sym(const synth_pe *pe, FILE *out);
 /* Store path "<debug file>/<ID>/<debug file without .pdb>.sym"; `out` must
  * hold `size` bytes. */
 void synth_pe_sym_path(const synth_pe *pe, char *out, size_t size);
+/* Mini variant: writes the image (`file`, synth_pe_build output) to
+ * <dir>/images/<name> and its symbols to <dir>/symbols/<store path>.
+ * Returns 0, or -1 with errno set. */
+int synth_pe_write_files(const synth_pe *pe, const synth_buf *file, const char *dir);
 
 #endif

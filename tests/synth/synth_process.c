@@ -1,11 +1,11 @@
 /* synth_process: modules, JIT code and threads turned into dumps and files. */
 #include "synth_process.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "synth_json.h"
 
 enum {
     STACK_AREA = 0x00200000,      /* thread stacks from here, one slot each */
@@ -145,7 +145,7 @@ int synth_process_add_module(synth_process *p, const synth_module_spec *spec)
 int synth_process_add_jit_region(synth_process *p, const char *name, uint64_t base, uint32_t size)
 {
     unit *u = new_unit(p, name, base);
-    u->jit = synth_text_new();
+    u->jit = synth_text_new(SYNTH_CPU_AMD64);
     u->size = size;
     return (int)p->unit_count - 1;
 }
@@ -365,7 +365,7 @@ static void layout_units(synth_process *p)
 static void build_jit(unit *u)
 {
     uint32_t code = synth_text_size(u->jit);
-    uint32_t slots = (code + 15) & ~15u;
+    uint32_t slots = (code + 15) & ~15u; /* 16-aligned, as layout_units sized it */
     synth_buf_reserve(&u->image, u->size);
     synth_text_emit(u->jit, u->base + slots, u->image.data);
     synth_text_emit_slots(u->jit, u->image.data + slots);
@@ -575,25 +575,6 @@ synth_dump *synth_process_dump(const synth_process *p, synth_variant variant)
 
 /* ---- Files ---------------------------------------------------------------------- */
 
-/* mkdir -p */
-static int make_directories(const char *path)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *s = buf + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *s = '/';
-    }
-    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 static int write_dump_variant(const synth_process *p, const char *dir, synth_variant variant)
 {
     char path[4096];
@@ -602,49 +583,6 @@ static int write_dump_variant(const synth_process *p, const char *dir, synth_var
     int rc = synth_dump_write_file(d, path);
     synth_dump_free(d);
     return rc;
-}
-
-static int write_images_and_symbols(const synth_process *p, const char *dir)
-{
-    char path[4096], rel[1024];
-    for (size_t i = 0; i < p->unit_count; i++) {
-        const unit *u = &p->units[i];
-        if (!u->pe)
-            continue;
-        snprintf(path, sizeof path, "%s/images", dir);
-        if (make_directories(path) != 0)
-            return -1;
-        snprintf(path, sizeof path, "%s/images/%s", dir, u->name);
-        if (synth_write_file(path, u->image.data, u->image.size) != 0)
-            return -1;
-        synth_pe_sym_path(u->pe, rel, sizeof rel);
-        snprintf(path, sizeof path, "%s/symbols/%s", dir, rel);
-        *strrchr(path, '/') = '\0';
-        if (make_directories(path) != 0)
-            return -1;
-        snprintf(path, sizeof path, "%s/symbols/%s", dir, rel);
-        FILE *f = fopen(path, "w");
-        if (!f)
-            return -1;
-        synth_pe_write_sym(u->pe, f);
-        if (fclose(f) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(f, "\\u%04x", (unsigned char)*s);
-        else
-            fputc(*s, f);
-    }
-    fputc('"', f);
 }
 
 static const unit *unit_of_text(const synth_process *p, const synth_text *text)
@@ -663,155 +601,34 @@ static void json_frame(FILE *f, const synth_process *p, const synth_frame *fr, u
     const synth_function *fn = synth_text_function(fr->text, fr->function);
     fputs("        {\"module\": ", f);
     if (u->pe)
-        json_string(f, u->name);
+        synth_json_string(f, u->name);
     else
         fputs("null", f);
     fputs(", \"function\": ", f);
-    json_string(f, fn->name);
+    synth_json_string(f, fn->name);
     fprintf(f, ", \"offset\": %u, \"address\": \"0x%llx\", \"export\": ", fr->offset,
             (unsigned long long)pc);
     if (fn->export_name)
-        json_string(f, fn->export_name);
+        synth_json_string(f, fn->export_name);
     else
         fputs("null", f);
     fputc('}', f);
 }
 
-static const char *const register_names[16] = {
-    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"};
-
-/* {"name", "ordinal", "rva"} or {"name", "ordinal", "forward"} */
-static void json_exports(FILE *f, const synth_pe *pe)
-{
-    size_t n;
-    synth_pe_export *e = synth_pe_exports(pe, &n);
-    fputs(",\n      \"exports\": [", f);
-    for (size_t i = 0; i < n; i++) {
-        fputs(i ? ", {\"name\": " : "{\"name\": ", f);
-        json_string(f, e[i].name);
-        fprintf(f, ", \"ordinal\": %u, ", e[i].ordinal);
-        if (e[i].forward_to) {
-            fputs("\"forward\": ", f);
-            json_string(f, e[i].forward_to);
-        } else {
-            fprintf(f, "\"rva\": \"0x%x\"", e[i].rva);
-        }
-        fputc('}', f);
-    }
-    fputc(']', f);
-    free(e);
-}
-
-/* One prolog operation as its unwind code describes it. */
-static void json_op(FILE *f, const synth_op *op, uint32_t at)
-{
-    fprintf(f, "{\"at\": %u, ", at);
-    switch (op->kind) {
-    case SYNTH_OP_PUSH:
-        fprintf(f, "\"op\": \"push\", \"reg\": \"%s\"}", register_names[op->reg]);
-        break;
-    case SYNTH_OP_ALLOC: fprintf(f, "\"op\": \"alloc\", \"size\": %u}", op->value); break;
-    case SYNTH_OP_SET_FPREG:
-        fprintf(f, "\"op\": \"set_fpreg\", \"reg\": \"%s\", \"offset\": %u}",
-                register_names[op->reg], op->value);
-        break;
-    case SYNTH_OP_SAVE:
-        fprintf(f, "\"op\": \"save\", \"reg\": \"%s\", \"offset\": %u}", register_names[op->reg],
-                op->value);
-        break;
-    case SYNTH_OP_SAVE_XMM:
-        fprintf(f, "\"op\": \"save_xmm\", \"reg\": \"xmm%u\", \"offset\": %u}", op->reg, op->value);
-        break;
-    case SYNTH_OP_MACHFRAME:
-        fprintf(f, "\"op\": \"machframe\", \"error_code\": %s}", op->reg ? "true" : "false");
-        break;
-    }
-}
-
-/* The unwind data the image carries for a function: null for a leaf; the
- * primary's name for an indirect entry; else version, prolog size, frame
- * register and the operations in UNWIND_CODE order (last prolog op first). */
-static void json_unwind(FILE *f, const synth_text *t, int index)
-{
-    const synth_function *fn = synth_text_function(t, index);
-    const synth_code *code = synth_text_code(t, index);
-    if (!synth_function_has_unwind(fn)) {
-        fputs("null", f);
-        return;
-    }
-    const synth_function *primary = synth_text_function(t, synth_text_primary(t, index));
-    if (fn->fragment == SYNTH_INDIRECT) {
-        fputs("{\"indirect_to\": ", f);
-        json_string(f, primary->name);
-        fputc('}', f);
-        return;
-    }
-    fprintf(f, "{\"version\": %u, \"prolog_size\": %u, \"epilogs\": %zu, \"chained_to\": ",
-            fn->unwind_version ? fn->unwind_version : 1, code->prolog_size, code->epilog_count);
-    if (fn->fragment == SYNTH_CHAINED)
-        json_string(f, primary->name);
-    else
-        fputs("null", f);
-    const synth_op *fp = NULL;
-    for (size_t i = 0; i < primary->op_count; i++)
-        if (primary->ops[i].kind == SYNTH_OP_SET_FPREG)
-            fp = &primary->ops[i];
-    if (fp)
-        fprintf(f, ", \"frame_register\": \"%s\", \"frame_offset\": %u", register_names[fp->reg],
-                fp->value);
-    else
-        fputs(", \"frame_register\": null, \"frame_offset\": 0", f);
-    uint32_t *at = synth_alloc((fn->op_count + 1) * sizeof *at);
-    synth_code_op_offsets(fn, code, at);
-    fputs(", \"codes\": [", f);
-    for (size_t i = fn->op_count; i-- > 0;) {
-        json_op(f, &fn->ops[i], at[i]);
-        fputs(i ? ", " : "", f);
-    }
-    fputs("]}", f);
-    free(at);
-}
-
-/* {"name", "rva", "size", "export", "unwind"} per function of an image. */
-static void json_functions(FILE *f, const unit *u)
-{
-    const synth_text *t = unit_text(u);
-    fputs(",\n      \"functions\": [", f);
-    for (size_t i = 0; i < synth_text_function_count(t); i++) {
-        const synth_function *fn = synth_text_function(t, (int)i);
-        fputs(i ? ",\n        {\"name\": " : "\n        {\"name\": ", f);
-        json_string(f, fn->name);
-        fprintf(f, ", \"rva\": \"0x%x\", \"size\": %u, \"unwind\": ",
-                synth_pe_function_rva(u->pe, (int)i), synth_text_code(t, (int)i)->size);
-        json_unwind(f, t, (int)i);
-        fputc('}', f);
-    }
-    fputs("]", f);
-}
-
 static void json_modules(FILE *f, const synth_process *p)
 {
     fputs("  \"modules\": [\n", f);
-    bool first = true;
     for (size_t i = 0; i < p->unit_count; i++) {
         const unit *u = &p->units[i];
-        char id[42];
-        fputs(first ? "" : ",\n", f);
-        first = false;
-        fputs("    {\"name\": ", f);
-        json_string(f, u->name);
-        fprintf(f, ", \"kind\": \"%s\", \"base\": \"0x%llx\", \"size\": %u",
-                u->pe ? "image" : "jit", (unsigned long long)u->base, u->size);
+        fputs(i ? ",\n    " : "    ", f);
         if (u->pe) {
-            synth_codeview_id(&synth_pe_get_options(u->pe)->codeview, id);
-            fputs(", \"debug_file\": ", f);
-            json_string(f, synth_pe_get_options(u->pe)->codeview.pdb_name);
-            fprintf(f, ", \"debug_id\": \"%s\"", id);
-            json_exports(f, u->pe);
-            json_functions(f, u);
+            synth_json_image(f, u->pe);
+            continue;
         }
-        fputc('}', f);
+        fputs("{\"name\": ", f);
+        synth_json_string(f, u->name);
+        fprintf(f, ", \"kind\": \"jit\", \"base\": \"0x%llx\", \"size\": %u}",
+                (unsigned long long)u->base, u->size);
     }
     fputs("\n  ],\n", f);
 }
@@ -822,10 +639,10 @@ static void json_threads(FILE *f, const synth_process *p)
     for (size_t i = 0; i < p->thread_count; i++) {
         const thread_rec *t = &p->threads[i];
         fprintf(f, "    {\"id\": %u, \"role\": ", t->spec.id);
-        json_string(f, t->role);
+        synth_json_string(f, t->role);
         if (t->name) {
             fputs(", \"name\": ", f);
-            json_string(f, t->name);
+            synth_json_string(f, t->name);
         }
         fputs(", \"frames\": [\n", f);
         for (size_t k = 0; k < t->spec.frame_count; k++) {
@@ -845,9 +662,9 @@ static int write_expected(const synth_process *p, const char *dir, const char *s
     if (!f)
         return -1;
     fputs("{\n  \"scenario\": ", f);
-    json_string(f, scenario);
+    synth_json_string(f, scenario);
     fputs(",\n  \"process\": ", f);
-    json_string(f, p->exe_name);
+    synth_json_string(f, p->exe_name);
     fprintf(f, ",\n  \"process_id\": %u,\n  \"cpu\": \"amd64\",\n", p->o.process_id);
     fputs("  \"dumps\": {\"full\": \"full.dmp\", \"mini\": \"mini.dmp\"},\n", f);
     fputs("  \"images\": \"images\",\n  \"symbols\": \"symbols\",\n", f);
@@ -857,9 +674,19 @@ static int write_expected(const synth_process *p, const char *dir, const char *s
     return fclose(f);
 }
 
+static int write_images_and_symbols(const synth_process *p, const char *dir)
+{
+    for (size_t i = 0; i < p->unit_count; i++) {
+        const unit *u = &p->units[i];
+        if (u->pe && synth_pe_write_files(u->pe, &u->image, dir) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int synth_process_write(const synth_process *p, const char *dir, const char *scenario)
 {
-    if (make_directories(dir) != 0)
+    if (synth_make_directories(dir) != 0)
         return -1;
     if (write_dump_variant(p, dir, SYNTH_VARIANT_FULL) != 0 ||
         write_dump_variant(p, dir, SYNTH_VARIANT_MINI) != 0)

@@ -23,6 +23,7 @@ typedef struct text_function {
 } text_function;
 
 struct synth_text {
+    synth_cpu cpu;
     text_function *functions;
     size_t function_count;
     call_site *calls;
@@ -35,9 +36,16 @@ struct synth_text {
     bool laid_out;
 };
 
-synth_text *synth_text_new(void)
+synth_text *synth_text_new(synth_cpu cpu)
 {
-    return synth_alloc(sizeof(synth_text));
+    synth_text *t = synth_alloc(sizeof *t);
+    t->cpu = cpu;
+    return t;
+}
+
+uint32_t synth_text_slot_size(const synth_text *t)
+{
+    return t->cpu == SYNTH_CPU_X86 ? 4 : 8;
 }
 
 void synth_text_free(synth_text *t)
@@ -166,7 +174,10 @@ static void generate_function(synth_text *t, size_t index)
             calls[n++] = (synth_call){t->calls[i].return_offset, t->calls[i].indirect};
     const synth_function *parent =
         tf->f.fragment != SYNTH_PRIMARY ? &t->functions[tf->f.parent].f : NULL;
-    synth_code_generate(&tf->f, parent, calls, n, &tf->code);
+    if (t->cpu == SYNTH_CPU_X86)
+        synth_code_generate_x86(&tf->f, calls, n, &tf->code);
+    else
+        synth_code_generate(&tf->f, parent, calls, n, &tf->code);
     free(calls);
 }
 
@@ -293,17 +304,21 @@ static void link_call(const synth_text *t, const call_site *c, uint8_t *out)
     synth_put_u32(out + tf->start + (uint32_t)at + 1, (uint32_t)(int32_t)rel);
 }
 
-/* Thunk: FF 25 disp32 = jmp qword ptr [rip + disp32], then int3 padding. */
+/* Thunk: FF 25 disp32, jmp qword ptr [rip + disp32] on x64 and jmp dword
+ * ptr [abs32] on x86, then int3 padding. */
 static void emit_thunk(const synth_text *t, size_t k, uint64_t slot, uint8_t *out)
 {
     uint8_t *p = out + t->thunks_start + k * THUNK_SIZE;
-    uint64_t next = synth_text_thunk_address(t, k) + 6;
-    int64_t rel = (int64_t)(slot - next);
-    if (rel < INT32_MIN || rel > INT32_MAX)
+    int64_t operand = (int64_t)slot;
+    if (t->cpu == SYNTH_CPU_AMD64)
+        operand = (int64_t)(slot - (synth_text_thunk_address(t, k) + 6));
+    else if (slot > UINT32_MAX)
+        synth_fail("x86 thunk slot above 4 GiB");
+    if (t->cpu == SYNTH_CPU_AMD64 && (operand < INT32_MIN || operand > INT32_MAX))
         synth_fail("thunk slot is out of rel32 range");
     p[0] = 0xFF;
     p[1] = 0x25;
-    synth_put_u32(p + 2, (uint32_t)(int32_t)rel);
+    synth_put_u32(p + 2, (uint32_t)operand);
     p[6] = p[7] = 0xCC;
 }
 
@@ -317,12 +332,17 @@ void synth_text_emit(const synth_text *t, uint64_t slots_address, uint8_t *out)
         if (!t->calls[i].indirect)
             link_call(t, &t->calls[i], out);
     for (size_t k = 0; k < t->thunk_count; k++)
-        emit_thunk(t, k, slots_address + 8 * k, out);
+        emit_thunk(t, k, slots_address + synth_text_slot_size(t) * k, out);
 }
 
 void synth_text_emit_slots(const synth_text *t, uint8_t *out)
 {
     require_layout(t, true);
-    for (size_t k = 0; k < t->thunk_count; k++)
-        synth_put_u64(out + 8 * k, synth_target_address(t->thunks[k]));
+    for (size_t k = 0; k < t->thunk_count; k++) {
+        uint64_t target = synth_target_address(t->thunks[k]);
+        if (t->cpu == SYNTH_CPU_X86)
+            synth_put_u32(out + 4 * k, (uint32_t)target);
+        else
+            synth_put_u64(out + 8 * k, target);
+    }
 }

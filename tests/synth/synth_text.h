@@ -29,7 +29,8 @@ typedef struct synth_target {
     uint64_t address;
 } synth_target;
 
-synth_text *synth_text_new(void);
+/* A run of x64 (SYNTH_CPU_AMD64) or x86 code. */
+synth_text *synth_text_new(synth_cpu cpu);
 void synth_text_free(synth_text *t);
 
 /* Copies `f` (names and ops included); returns its index. */
@@ -67,10 +68,13 @@ int synth_text_function_at(const synth_text *t, uint64_t address);
 /* The address a target resolves to (its text must be laid out). */
 uint64_t synth_target_address(synth_target target);
 
+/* Size of a thunk's slot: 8 bytes for x64, 4 for x86. */
+uint32_t synth_text_slot_size(const synth_text *t);
 /* Writes synth_text_size bytes of linked code; thunk i jumps through the
- * 8-byte slot at slots_address + 8 * i. */
+ * slot at slots_address + i * slot size (x64: jmp [rip+disp32]; x86:
+ * jmp [abs32]). */
 void synth_text_emit(const synth_text *t, uint64_t slots_address, uint8_t *out);
-/* Writes the slot values (8 bytes per thunk, the targets' addresses). */
+/* Writes the slot values (the targets' addresses). */
 void synth_text_emit_slots(const synth_text *t, uint8_t *out);
 
 #endif
