@@ -7,6 +7,7 @@
 #define DUMPTRIAGE_REPORT_H
 
 #include "dumptriage/dump.h"
+#include "dumptriage/unwind.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -19,6 +20,12 @@ typedef enum dt_format { DT_FORMAT_TEXT = 0, DT_FORMAT_JSON = 1 } dt_format;
 /* The `info` report of an open dump: a NUL-terminated string the caller
  * frees with free(), or NULL when out of memory. */
 char *dt_report_info(const dt_dump *dump, dt_format format);
+
+/* The `stacks` report: the walked stacks of every thread, grouped (text)
+ * unless `group` is false; JSON always carries threads[] and stack_groups[].
+ * `images` (may be NULL) adds its diagnostics. Caller frees. */
+char *dt_report_stacks(const dt_dump *dump, const dt_stacks *stacks, dt_image_set *images,
+                       dt_format format, bool group);
 
 /* The report of an input that could not be analyzed: `file`, `error`
  * {stage, message, offset}. Caller frees; NULL when out of memory. */

@@ -1,6 +1,8 @@
 /* Option parsing shared by the commands: --name VALUE, --name=VALUE, -x VALUE. */
 #include "cli/cli.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cli_option_index(const cli_command *command, const char *name)
@@ -81,6 +83,12 @@ bool cli_parse(const cli_command *command, int argc, char **argv, cli_args *out)
             value = argv[++i];
         }
         out->values[index] = value;
+        if (o->repeatable) {
+            if (out->repeat_count == CLI_MAX_REPEATS)
+                return usage_error(command, "too many repeated options at", arg);
+            out->repeats[out->repeat_count].option = index;
+            out->repeats[out->repeat_count++].value = value;
+        }
     }
     return true;
 }
@@ -98,10 +106,46 @@ void cli_print_command_help(const cli_command *command, FILE *to)
         else
             snprintf(left, sizeof left, "    --%s%s%s", o->name, o->argument ? " " : "",
                      o->argument ? o->argument : "");
-        fprintf(to, "  %-28s %s\n", left, o->help);
+        fprintf(to, "  %-28s %s%s\n", left, o->help, o->repeatable ? " (repeatable)" : "");
     }
     fputs("\nExit status: 0 success, 1 findings at or above --fail-on, 2 usage error,\n"
           "3 an input could not be analyzed.\n", to);
+}
+
+size_t cli_values(const cli_command *command, const cli_args *args, const char *name,
+                  const char **out, size_t max)
+{
+    int index = cli_option_index(command, name);
+    size_t n = 0;
+    for (int i = 0; i < args->repeat_count && n < max; i++)
+        if (args->repeats[i].option == index)
+            out[n++] = args->repeats[i].value;
+    return n;
+}
+
+bool cli_size(const char *option, const char *value, size_t *out)
+{
+    if (!value)
+        return true;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(value, &end, 10);
+    if (errno || *end || end == value || n == 0 || n > 1000000 || value[0] == '-') {
+        fprintf(stderr, "dumptriage: --%s needs a whole number from 1 to 1000000, not '%s'\n",
+                option, value);
+        return false;
+    }
+    *out = (size_t)n;
+    return true;
+}
+
+bool cli_write_stdout(const char *text)
+{
+    if (fputs(text, stdout) < 0 || fflush(stdout) != 0) {
+        fprintf(stderr, "dumptriage: cannot write the output: %s\n", strerror(errno));
+        return false;
+    }
+    return true;
 }
 
 bool cli_format(const char *value, dt_format *out)

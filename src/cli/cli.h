@@ -15,6 +15,7 @@ typedef struct cli_option {
     char short_name;         /* 0 when none */
     const char *argument;    /* metavariable, NULL for a flag */
     const char *help;
+    bool repeatable;         /* every occurrence is kept, in order */
 } cli_option;
 
 typedef struct cli_command {
@@ -27,11 +28,13 @@ typedef struct cli_command {
 
 /* Parsed options: a value per option index (NULL when absent; "" for a set
  * flag), plus positional arguments. */
-enum { CLI_MAX_OPTIONS = 32, CLI_MAX_POSITIONAL = 64 };
+enum { CLI_MAX_OPTIONS = 32, CLI_MAX_POSITIONAL = 64, CLI_MAX_REPEATS = 64 };
 typedef struct cli_args {
     const char *values[CLI_MAX_OPTIONS];
     const char *positional[CLI_MAX_POSITIONAL];
     int positional_count;
+    struct { int option; const char *value; } repeats[CLI_MAX_REPEATS];
+    int repeat_count;
 } cli_args;
 
 /* Parses argv (after the command name). Prints a message and returns false
@@ -41,9 +44,19 @@ void cli_print_command_help(const cli_command *command, FILE *to);
 /* Index of option `name` in the command's table (must exist). */
 int cli_option_index(const cli_command *command, const char *name);
 const char *cli_value(const cli_command *command, const cli_args *args, const char *name);
+/* Every value of a repeatable option, in order; returns how many (<= max). */
+size_t cli_values(const cli_command *command, const cli_args *args, const char *name,
+                  const char **out, size_t max);
+/* Parses a positive integer option; prints an error and returns false when
+ * invalid. Leaves *out unchanged when the option is absent. */
+bool cli_size(const char *option, const char *value, size_t *out);
 /* Parses --format; prints an error and returns false when invalid. */
 bool cli_format(const char *value, dt_format *out);
 
+/* Writes `text` to stdout; false (after a message) when that fails. */
+bool cli_write_stdout(const char *text);
+
 extern const cli_command cli_info_command;
+extern const cli_command cli_stacks_command;
 
 #endif

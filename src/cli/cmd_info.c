@@ -4,9 +4,9 @@
 #include <stdlib.h>
 
 static const cli_option info_options[] = {
-    {"format", 'f', "FORMAT", "output format: text (default) or json"},
-    {"help", 'h', NULL, "show this help"},
-    {NULL, 0, NULL, NULL},
+    {"format", 'f', "FORMAT", "output format: text (default) or json", false},
+    {"help", 'h', NULL, "show this help", false},
+    {NULL, 0, NULL, NULL, false},
 };
 
 static int run_info(int argc, char **argv);
@@ -53,7 +53,7 @@ static int run_info(int argc, char **argv)
         fprintf(stderr, "dumptriage: out of memory while writing the report\n");
         return EXIT_INPUT;
     }
-    fputs(report, stdout);
+    bool written = cli_write_stdout(report);
     free(report);
-    return EXIT_OK;
+    return written ? EXIT_OK : EXIT_INPUT;
 }

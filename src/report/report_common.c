@@ -398,12 +398,8 @@ void dt_json_report_memory(dt_json *j, const dt_dump *dump)
     dt_json_object_end(j);
 }
 
-void dt_json_report_diagnostics(dt_json *j, const dt_dump *dump)
+void dt_json_diagnostic_items(dt_json *j, const dt_diagnostic *diags, size_t n)
 {
-    size_t n;
-    const dt_diagnostic *diags = dt_dump_diagnostics(dump, &n);
-    dt_json_key(j, "diagnostics");
-    dt_json_array_begin(j);
     for (size_t i = 0; i < n; i++) {
         dt_json_object_begin(j);
         dt_json_kv_string(j, "level", dt_diag_level_name(diags[i].level));
@@ -413,5 +409,14 @@ void dt_json_report_diagnostics(dt_json *j, const dt_dump *dump)
         dt_json_kv_string(j, "message", diags[i].message);
         dt_json_object_end(j);
     }
+}
+
+void dt_json_report_diagnostics(dt_json *j, const dt_dump *dump)
+{
+    size_t n;
+    const dt_diagnostic *diags = dt_dump_diagnostics(dump, &n);
+    dt_json_key(j, "diagnostics");
+    dt_json_array_begin(j);
+    dt_json_diagnostic_items(j, diags, n);
     dt_json_array_end(j);
 }

@@ -50,10 +50,17 @@ void dt_json_report_modules(dt_json *j, const dt_dump *dump);
 void dt_json_report_handles(dt_json *j, const dt_dump *dump);
 void dt_json_report_memory(dt_json *j, const dt_dump *dump);
 void dt_json_report_diagnostics(dt_json *j, const dt_dump *dump);
+/* Diagnostic objects, inside an array the caller opened. */
+void dt_json_diagnostic_items(dt_json *j, const dt_diagnostic *diags, size_t n);
 void dt_json_report_registers(dt_json *j, const dt_context *ctx, bool has_context);
 
 /* The text form of the info report (text_info.c). */
 void dt_text_info(dt_strbuf *out, const dt_dump *dump);
+/* The summary lines every text report opens with: path, dump, system,
+ * process, exception. */
+void dt_text_summary(dt_strbuf *out, const dt_dump *dump);
+/* Diagnostics in text, under a heading; nothing when there are none. */
+void dt_text_diagnostic_items(dt_strbuf *out, const dt_diagnostic *diags, size_t n);
 
 /* Takes the buffer's string, or frees it and returns NULL when it failed. */
 char *dt_strbuf_take(dt_strbuf *b);

@@ -172,11 +172,8 @@ static void text_memory(dt_strbuf *out, const dt_dump *dump)
                          s.reserved[t] / 1024, t + 1 < DT_MEM_TYPES ? ";" : "\n");
 }
 
-static void text_diagnostics(dt_strbuf *out, const dt_dump *dump)
+void dt_text_diagnostic_items(dt_strbuf *out, const dt_diagnostic *diags, size_t n)
 {
-    size_t n;
-    const dt_diagnostic *diags = dt_dump_diagnostics(dump, &n);
-    dt_strbuf_printf(out, "\nDiagnostics (%zu):\n", n);
     for (size_t i = 0; i < n; i++) {
         dt_strbuf_printf(out, "  %-7s %s", dt_diag_level_name(diags[i].level), diags[i].structure);
         if (diags[i].has_offset)
@@ -185,13 +182,26 @@ static void text_diagnostics(dt_strbuf *out, const dt_dump *dump)
     }
 }
 
-void dt_text_info(dt_strbuf *out, const dt_dump *dump)
+static void text_diagnostics(dt_strbuf *out, const dt_dump *dump)
+{
+    size_t n;
+    const dt_diagnostic *diags = dt_dump_diagnostics(dump, &n);
+    dt_strbuf_printf(out, "\nDiagnostics (%zu):\n", n);
+    dt_text_diagnostic_items(out, diags, n);
+}
+
+void dt_text_summary(dt_strbuf *out, const dt_dump *dump)
 {
     dt_strbuf_printf(out, "%s\n", dt_dump_path(dump));
     text_dump_line(out, dump);
     text_system_line(out, dump);
     text_process_line(out, dump);
     text_exception_line(out, dump);
+}
+
+void dt_text_info(dt_strbuf *out, const dt_dump *dump)
+{
+    dt_text_summary(out, dump);
     text_modules(out, dump);
     text_threads(out, dump);
     text_handles(out, dump);

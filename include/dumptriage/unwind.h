@@ -1,0 +1,88 @@
+/*
+ * dumptriage: stack walking.
+ *
+ * dt_walk_threads walks every thread of a dump the way the Windows x64
+ * unwinder does, from the modules' .pdata/.xdata (UNWIND_INFO), and says how
+ * far each frame can be trusted:
+ *   context        the thread's (or the exception's) register context;
+ *   cfi            recovered from unwind data (.pdata, FunctionTable stream);
+ *   frame_pointer  from a frame-pointer chain that validated;
+ *   scan           a return address found by bounded stack scanning, just
+ *                  after a CALL instruction whenever the code bytes exist.
+ * The faulting thread starts from the exception stream's context.
+ */
+#ifndef DUMPTRIAGE_UNWIND_H
+#define DUMPTRIAGE_UNWIND_H
+
+#include "dumptriage/dump.h"
+#include "dumptriage/image.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum dt_frame_trust {
+    DT_TRUST_CONTEXT = 0,
+    DT_TRUST_CFI = 1,
+    DT_TRUST_FRAME_POINTER = 2,
+    DT_TRUST_SCAN = 3
+} dt_frame_trust;
+
+const char *dt_frame_trust_name(dt_frame_trust trust); /* "context", "cfi", ... */
+
+typedef struct dt_frame {
+    uint64_t ip;             /* instruction address; a return address for callers */
+    uint64_t sp;             /* stack pointer in this frame */
+    dt_frame_trust trust;
+    const dt_module *module; /* NULL when ip lies in no module */
+    /* Best name known so far (exports at this stage), NULL when none. */
+    const char *function;
+    uint64_t function_offset; /* ip - function start */
+    /* For addresses in no module: the MemoryInfoList region, when present. */
+    bool has_region;
+    uint32_t region_type;    /* MEM_PRIVATE, MEM_MAPPED, MEM_IMAGE */
+    uint32_t region_protect;
+    bool likely_jit;         /* private executable memory: managed or generated code */
+} dt_frame;
+
+typedef struct dt_thread_stack {
+    const dt_thread *thread;
+    bool from_exception;     /* started from the exception stream's context */
+    size_t frame_count;
+    dt_frame *frames;
+    const char *end_reason;  /* why the walk stopped, e.g. "return address is zero" */
+} dt_thread_stack;
+
+typedef struct dt_image_set dt_image_set;
+
+typedef struct dt_walk_options {
+    size_t max_frames;       /* 0 selects 1024 */
+    dt_image_set *images;    /* may be NULL: no images, fallbacks only */
+} dt_walk_options;
+
+typedef struct dt_stacks dt_stacks;
+
+/* Walks every thread. Never fails on bad data: damage ends a walk with an
+ * end_reason and a diagnostic. Returns DT_ERR_NOMEM only when out of memory. */
+dt_status dt_walk_threads(dt_stacks **out, const dt_dump *dump, const dt_walk_options *options);
+const dt_thread_stack *dt_stacks_threads(const dt_stacks *stacks, size_t *count);
+const dt_diagnostic *dt_stacks_diagnostics(const dt_stacks *stacks, size_t *count);
+
+/* Threads with identical frame lists (by instruction address), largest group
+ * first, then by the position of the group's first thread. */
+typedef struct dt_stack_group {
+    size_t thread_count;
+    const size_t *threads;   /* indices into dt_stacks_threads, ascending */
+} dt_stack_group;
+const dt_stack_group *dt_stacks_groups(const dt_stacks *stacks, size_t *count);
+void dt_stacks_free(dt_stacks *stacks);
+
+/* Formats a frame WinDbg-style: "ntdll!NtWaitForAlertByThreadId+0x14",
+ * "app+0x1f2a" without a name, "0x1c1bbd9" outside modules. */
+void dt_frame_display(const dt_frame *frame, char *out, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,26 @@
+/* Return-address validation for the frame-pointer and scanning fallbacks. */
+#ifndef DT_UNWIND_RETURN_ADDRESS_H
+#define DT_UNWIND_RETURN_ADDRESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dumptriage/dump.h"
+#include "dumptriage/image.h"
+
+typedef struct dt_image_set dt_image_set;
+
+/* True when `bytes[0..n)`, the code just before a return address, ends with
+ * a CALL instruction: E8 rel32, or FF /2 (call r/m64) with any ModRM, SIB
+ * and displacement form and an optional REX prefix. */
+bool dt_ends_with_call(const uint8_t *bytes, size_t n);
+
+/* True when `ip` can be a return address: canonical, above the first page,
+ * in a module's executable section or in executable memory, and just after
+ * a CALL instruction whenever the code bytes before it are available (from
+ * the dump, else from the module image). */
+bool dt_plausible_return_address(const dt_dump *dump, dt_image_set *images, uint64_t ip,
+                                 bool require_call);
+
+#endif

@@ -1,0 +1,437 @@
+/*
+ * The stack walker: for each thread, frame 0 from its context (the faulting
+ * thread from the exception's), then caller frames from unwind data, with
+ * honest fallbacks when there is none: the FunctionTable stream, a validated
+ * frame-pointer chain, and bounded scanning for return addresses that sit
+ * just after a CALL instruction.
+ */
+#include "unwind/walker_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/cursor.h"
+#include "base/diag.h"
+#include "unwind/return_address.h"
+#include "unwind/x64_unwind.h"
+
+enum { DEFAULT_MAX_FRAMES = 1024, SCAN_WORDS_CONTEXT = 160, SCAN_WORDS = 40,
+       REG_RSP = 4, REG_RBP = 5, MAX_FRAME_POINTER_GAP = 128 * 1024 };
+
+/* One thread's walk in progress. */
+typedef struct walk {
+    dt_stacks *stacks;
+    const dt_dump *dump;
+    dt_image_set *images;
+    size_t max_frames;
+    x64_regs regs;
+    bool exact;              /* regs.rip is precise (frame 0 or a machine frame) */
+    uint64_t stack_low, stack_high;
+    dt_frame *frames;
+    size_t count, capacity;
+    const char *end_reason;
+    uint32_t thread_id;
+} walk;
+
+const char *dt_frame_trust_name(dt_frame_trust trust)
+{
+    static const char *const names[] = {"context", "cfi", "frame_pointer", "scan"};
+    return trust <= DT_TRUST_SCAN ? names[trust] : "unknown";
+}
+
+static bool push_frame(walk *w, dt_frame_trust trust)
+{
+    if (w->count == w->capacity) {
+        size_t capacity = w->capacity ? w->capacity * 2 : 32;
+        dt_frame *frames = realloc(w->frames, capacity * sizeof *frames);
+        if (!frames)
+            return false;
+        w->frames = frames;
+        w->capacity = capacity;
+    }
+    dt_frame *f = &w->frames[w->count++];
+    memset(f, 0, sizeof *f);
+    f->ip = w->regs.rip;
+    f->sp = w->regs.gpr[REG_RSP];
+    f->trust = trust;
+    return true;
+}
+
+/* ---- Unwind sources ----------------------------------------------------- */
+
+/* The unwind source for the code at `address`: the module's image, or a
+ * FunctionTable stream descriptor covering it. */
+typedef struct source_choice {
+    x64_unwind_source source;
+    bool found;
+    bool image_has_pdata;
+} source_choice;
+
+typedef struct table_ctx {
+    const dt_dump *dump;
+    const dt_function_table *table;
+} table_ctx;
+
+/* RUNTIME_FUNCTION entries of a FunctionTable descriptor, binary-searched. */
+static dt_status table_find(const void *ctx, uint32_t rva, dt_runtime_function *entry,
+                            dt_runtime_function *primary)
+{
+    const table_ctx *t = ctx;
+    uint64_t size;
+    const uint8_t *file = dt_dump_file_bytes(t->dump, &size);
+    size_t lo = 0, hi = t->table->entry_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const uint8_t *e = file + t->table->entries_offset + mid * t->table->entry_size;
+        uint32_t begin = dt_le32(e), end = dt_le32(e + 4);
+        if (rva < begin) {
+            hi = mid;
+        } else if (rva >= end) {
+            lo = mid + 1;
+        } else {
+            entry->begin = begin;
+            entry->end = end;
+            entry->unwind_data = dt_le32(e + 8);
+            *primary = *entry;
+            return DT_OK;
+        }
+    }
+    return DT_ERR_NOT_FOUND;
+}
+
+static size_t table_read(const void *ctx, uint32_t rva, void *buf, size_t n)
+{
+    const table_ctx *t = ctx;
+    return dt_dump_read(t->dump, t->table->base_address + rva, buf, n);
+}
+
+static const dt_function_table *table_at(const dt_dump *dump, uint64_t address)
+{
+    size_t n;
+    const dt_function_table *tables = dt_dump_function_tables(dump, &n);
+    for (size_t i = 0; i < n; i++)
+        if (address >= tables[i].minimum_address && address < tables[i].maximum_address &&
+            tables[i].entry_size >= 12 && address >= tables[i].base_address &&
+            address - tables[i].base_address <= UINT32_MAX)
+            return &tables[i];
+    return NULL;
+}
+
+static source_choice choose_source(walk *w, uint64_t lookup, table_ctx *table)
+{
+    source_choice c = {0};
+    const dt_module *module = dt_dump_module_at(w->dump, lookup);
+    const dt_image *image = module && w->images ? dt_image_set_get(w->images, module) : NULL;
+    size_t pdata = 0;
+    if (image)
+        dt_image_runtime_functions(image, &pdata);
+    if (image && pdata) {
+        c.source = dt_x64_image_source(image, module->base);
+        c.found = c.image_has_pdata = true;
+        return c;
+    }
+    table->dump = w->dump;
+    table->table = table_at(w->dump, lookup);
+    if (table->table) {
+        x64_unwind_source s = {table->table->base_address, table_find, table_read, table};
+        c.source = s;
+        c.found = true;
+    }
+    return c;
+}
+
+/* ---- Fallbacks ------------------------------------------------------------ */
+
+static bool stack_word(const walk *w, uint64_t address, uint64_t *value)
+{
+    return address >= w->stack_low && address + 8 <= w->stack_high &&
+           dt_dump_read_u64(w->dump, address, value);
+}
+
+/* RBP chain: [rbp] = caller's rbp, [rbp+8] = return address. On Windows the
+ * frame register may point anywhere into the frame, so the chain is used only
+ * when the return address validates. */
+static bool try_frame_pointer(walk *w)
+{
+    uint64_t rbp = w->regs.gpr[REG_RBP], rsp = w->regs.gpr[REG_RSP];
+    uint64_t caller_rbp, ip;
+    if (rbp < rsp || (rbp & 7) || rbp - rsp > MAX_FRAME_POINTER_GAP ||
+        !stack_word(w, rbp, &caller_rbp) || !stack_word(w, rbp + 8, &ip))
+        return false;
+    if (!dt_plausible_return_address(w->dump, w->images, ip, true))
+        return false;
+    w->regs.rip = ip;
+    w->regs.gpr[REG_RSP] = rbp + 16;
+    w->regs.gpr[REG_RBP] = caller_rbp;
+    return true;
+}
+
+/* Scans upward from RSP for a word that is a return address. */
+static bool try_scan(walk *w, size_t words)
+{
+    uint64_t rsp = w->regs.gpr[REG_RSP];
+    for (size_t i = 0; i < words; i++) {
+        uint64_t slot = rsp + 8 * i, value;
+        if (!stack_word(w, slot, &value))
+            return false;
+        if (dt_plausible_return_address(w->dump, w->images, value, true)) {
+            w->regs.rip = value;
+            w->regs.gpr[REG_RSP] = slot + 8;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- Stepping ------------------------------------------------------------- */
+
+/* Leaf function (no RUNTIME_FUNCTION in an image that has .pdata) at the
+ * exact frame: the return address is at [RSP]. */
+static bool unwind_leaf(walk *w)
+{
+    uint64_t ip;
+    if (!stack_word(w, w->regs.gpr[REG_RSP], &ip))
+        return false;
+    w->regs.rip = ip;
+    w->regs.gpr[REG_RSP] += 8;
+    return true;
+}
+
+/* Computes the caller's registers; returns the trust of the new frame, or
+ * -1 (with end_reason set) when the walk cannot go on. */
+static int step(walk *w)
+{
+    uint64_t lookup = w->exact ? w->regs.rip : w->regs.rip - 1;
+    table_ctx table;
+    source_choice c = choose_source(w, lookup, &table);
+    if (c.found) {
+        x64_unwind_result r = dt_x64_unwind_frame(&c.source, w->dump, &w->regs, w->exact);
+        if (r.status == X64_UNWOUND) {
+            w->exact = r.machine_frame;
+            return DT_TRUST_CFI;
+        }
+        if (r.status == X64_NO_FUNCTION && c.image_has_pdata && w->exact && unwind_leaf(w)) {
+            w->exact = false;
+            return DT_TRUST_CFI;
+        }
+        if (r.status == X64_STACK_MISSING) {
+            w->end_reason = "the caller's saved registers are not in the dump";
+            return -1;
+        }
+        if (r.status == X64_BAD_UNWIND_DATA)
+            dt_diag_add(&w->stacks->diags, &w->stacks->arena, DT_DIAG_WARNING, "UNWIND_INFO", -1,
+                        "thread %u at 0x%llx: %s; falling back", w->thread_id,
+                        (unsigned long long)w->regs.rip, r.detail);
+    }
+    bool first = w->count == 1;
+    w->exact = false;
+    if (try_frame_pointer(w))
+        return DT_TRUST_FRAME_POINTER;
+    if (try_scan(w, first ? SCAN_WORDS_CONTEXT : SCAN_WORDS))
+        return DT_TRUST_SCAN;
+    w->end_reason = c.found ? "unwind data is unusable and no return address was found"
+                            : "no unwind data and no return address was found";
+    return -1;
+}
+
+/* Whether the registers now describe a frame that may be recorded. */
+static bool caller_is_valid(walk *w, uint64_t previous_sp)
+{
+    uint64_t sp = w->regs.gpr[REG_RSP];
+    if (w->regs.rip == 0)
+        w->end_reason = "return address is zero";
+    else if (sp <= previous_sp)
+        w->end_reason = "stack pointer did not increase";
+    else if (sp > w->stack_high)
+        w->end_reason = "stack pointer left the thread's stack";
+    else
+        return true;
+    return false;
+}
+
+/* ---- Frame facts ---------------------------------------------------------- */
+
+static const char *copy_name(dt_stacks *s, const char *name)
+{
+    return name ? dt_arena_printf(&s->arena, "%s", name) : NULL;
+}
+
+/* Names a frame from the module's exports. An export below the start of the
+ * function that .pdata says holds the address names another function, so
+ * it is not used. Caller frames are looked up at ip-1 (the call). */
+static void name_frame(walk *w, dt_frame *f, bool is_caller)
+{
+    uint64_t lookup = is_caller ? f->ip - 1 : f->ip;
+    f->module = dt_dump_module_at(w->dump, lookup);
+    if (!f->module) {
+        const dt_memory_info *region = dt_dump_memory_info_at(w->dump, f->ip);
+        if (region) {
+            f->has_region = true;
+            f->region_type = region->type;
+            f->region_protect = region->protect;
+            f->likely_jit = region->type == 0x20000 && (region->protect & 0xF0) != 0;
+        }
+        return;
+    }
+    const dt_image *image = w->images ? dt_image_set_get(w->images, f->module) : NULL;
+    if (!image)
+        return;
+    uint32_t rva = (uint32_t)(lookup - f->module->base);
+    const dt_image_export *e = dt_image_export_at_or_below(image, rva);
+    x64_unwind_source source = dt_x64_image_source(image, f->module->base);
+    uint32_t start;
+    if (!e || (dt_x64_function_start(&source, rva, &start) && e->rva < start))
+        return;
+    f->function = copy_name(w->stacks, e->name);
+    f->function_offset = f->ip - (f->module->base + e->rva);
+}
+
+/* ---- Threads -------------------------------------------------------------- */
+
+static void stack_bounds(walk *w, const dt_thread *t, uint64_t sp)
+{
+    w->stack_low = t->stack_start < sp ? t->stack_start : sp;
+    w->stack_high = t->stack_start + t->stack_size;
+    uint64_t base;
+    /* NT_TIB (TEB at +0): StackBase at +8 on x64. */
+    if (w->stack_high <= sp && dt_dump_read_u64(w->dump, t->teb + 8, &base) && base > sp)
+        w->stack_high = base;
+    if (w->stack_high <= sp)
+        w->stack_high = UINT64_MAX; /* unknown: only the increasing-SP rule bounds the walk */
+}
+
+static void load_context(walk *w, const dt_context *ctx)
+{
+    memset(&w->regs, 0, sizeof w->regs);
+    for (int r = 0; r < 16; r++)
+        w->regs.gpr[r] = ctx->regs[r];
+    w->regs.rip = ctx->regs[DT_AMD64_RIP];
+    w->exact = true;
+}
+
+static void walk_frames(walk *w)
+{
+    if (!push_frame(w, DT_TRUST_CONTEXT))
+        return;
+    while (w->count < w->max_frames) {
+        uint64_t sp = w->regs.gpr[REG_RSP];
+        int trust = step(w);
+        if (trust < 0 || !caller_is_valid(w, sp))
+            return;
+        if (!push_frame(w, (dt_frame_trust)trust))
+            return;
+    }
+    w->end_reason = "frame limit reached";
+}
+
+static void record_stack(walk *w, dt_thread_stack *out)
+{
+    out->frames = dt_arena_array(&w->stacks->arena, w->count ? w->count : 1, sizeof(dt_frame));
+    if (out->frames) {
+        for (size_t i = 0; i < w->count; i++) {
+            out->frames[i] = w->frames[i];
+            name_frame(w, &out->frames[i], i > 0 && out->frames[i].trust != DT_TRUST_CONTEXT);
+        }
+        out->frame_count = w->count;
+    }
+    out->end_reason = w->end_reason;
+}
+
+static void walk_thread(dt_stacks *stacks, const dt_dump *dump, const dt_walk_options *options,
+                        const dt_thread *t, dt_thread_stack *out)
+{
+    const dt_exception *e = dt_dump_exception(dump);
+    const dt_context *ctx = &t->context;
+    out->thread = t;
+    if (e && e->thread_id == t->id && e->has_context) {
+        ctx = &e->context;
+        out->from_exception = true;
+    } else if (!t->has_context) {
+        out->end_reason = "the thread has no context";
+        return;
+    }
+    if (ctx->cpu != DT_CPU_AMD64) {
+        out->end_reason = "only x64 stacks are walked so far";
+        return;
+    }
+    walk w = {.stacks = stacks, .dump = dump, .images = options ? options->images : NULL,
+              .max_frames = DEFAULT_MAX_FRAMES, .thread_id = t->id};
+    if (options && options->max_frames)
+        w.max_frames = options->max_frames;
+    load_context(&w, ctx);
+    stack_bounds(&w, t, w.regs.gpr[REG_RSP]);
+    walk_frames(&w);
+    record_stack(&w, out);
+    free(w.frames);
+}
+
+dt_status dt_walk_threads(dt_stacks **out, const dt_dump *dump, const dt_walk_options *options)
+{
+    *out = NULL;
+    dt_stacks *stacks = calloc(1, sizeof *stacks);
+    size_t n;
+    const dt_thread *threads = dt_dump_threads(dump, &n);
+    if (stacks)
+        stacks->threads = dt_arena_array(&stacks->arena, n ? n : 1, sizeof(dt_thread_stack));
+    if (!stacks || !stacks->threads) {
+        dt_stacks_free(stacks);
+        return DT_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        walk_thread(stacks, dump, options, &threads[i], &stacks->threads[i]);
+    stacks->thread_count = n;
+    if (!dt_group_stacks(stacks)) {
+        dt_stacks_free(stacks);
+        return DT_ERR_NOMEM;
+    }
+    dt_diag_finish(&stacks->diags, &stacks->arena);
+    *out = stacks;
+    return DT_OK;
+}
+
+const dt_thread_stack *dt_stacks_threads(const dt_stacks *stacks, size_t *count)
+{
+    *count = stacks->thread_count;
+    return stacks->threads;
+}
+
+const dt_diagnostic *dt_stacks_diagnostics(const dt_stacks *stacks, size_t *count)
+{
+    *count = stacks->diags.count;
+    return stacks->diags.items;
+}
+
+void dt_stacks_free(dt_stacks *stacks)
+{
+    if (!stacks)
+        return;
+    dt_diag_list_free(&stacks->diags);
+    dt_arena_release(&stacks->arena);
+    free(stacks);
+}
+
+/* Module name without its extension, as WinDbg shows it. */
+static void module_stem(const char *name, char *out, size_t size)
+{
+    snprintf(out, size, "%s", name);
+    char *dot = strrchr(out, '.');
+    if (dot && dot != out)
+        *dot = '\0';
+}
+
+void dt_frame_display(const dt_frame *frame, char *out, size_t size)
+{
+    if (!frame->module) {
+        snprintf(out, size, "0x%llx", (unsigned long long)frame->ip);
+        return;
+    }
+    char stem[128];
+    module_stem(frame->module->name, stem, sizeof stem);
+    if (frame->function)
+        snprintf(out, size, "%s!%s+0x%llx", stem, frame->function,
+                 (unsigned long long)frame->function_offset);
+    else
+        snprintf(out, size, "%s+0x%llx", stem, (unsigned long long)(frame->ip - frame->module->base));
+}
