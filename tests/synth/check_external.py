@@ -378,7 +378,7 @@ def main(argv):
                 check_objdump(tools["objdump"], image, module, report)
             if tools["llvm-readobj"]:
                 check_readobj(tools["llvm-readobj"], image, module, report)
-        if tools["lldb"]:
+        if tools["lldb"] and "full" in expected["dumps"]:
             check_lldb(tools["lldb"], directory, expected, report)
     if len(argv) <= 2:
         shutil.rmtree(out_dir)

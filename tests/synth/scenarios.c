@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "synth_json.h"
+
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
 
 #define PUSH(r) {SYNTH_OP_PUSH, (r), 0, SYNTH_ENC_AUTO}
@@ -517,22 +519,188 @@ static synth_process *build_edge_cases(void)
     return p;
 }
 
+/* ---- pe32-images: x86 images for the x86 form of seed 002 ------------------ */
+
+/* Windows Server 2003 x86 prologs: ebp frames, callee-saved pushes. */
+static const synth_op x86_ebp_frame[] = {PUSH(RBP), SET_FP(RBP, 0), ALLOC(0x10), PUSH(RBX),
+                                         PUSH(RSI), PUSH(RDI)};
+static const synth_op x86_ebp_small[] = {PUSH(RBP), SET_FP(RBP, 0), PUSH(RSI)};
+
+typedef struct x86_function {
+    const char *name;
+    const char *export_name;
+    synth_func_kind kind;
+    uint32_t syscall_number;  /* syscalls: also ret's byte count in param_size */
+    uint32_t param_size;
+    const synth_op *ops;
+    size_t op_count;
+} x86_function;
+
+typedef struct x86_module {
+    const char *name;
+    uint32_t base;
+    uint32_t timestamp;
+    const x86_function *functions;
+    size_t function_count;
+} x86_module;
+
+static const x86_function ntdll32[] = {
+    {"KiFastSystemCallRet", "KiFastSystemCallRet", SYNTH_FUNC_LEAF, 0, 0, NULL, 0},
+    {"NtWaitForSingleObject", "NtWaitForSingleObject", SYNTH_FUNC_SYSCALL, 0x10F, 0xC, NULL, 0},
+    {"NtWaitForMultipleObjects", "NtWaitForMultipleObjects", SYNTH_FUNC_SYSCALL, 0x110, 0x14,
+     NULL, 0},
+    {"ZwQueryDirectoryFile", "ZwQueryDirectoryFile", SYNTH_FUNC_SYSCALL, 0x97, 0x2C, NULL, 0},
+};
+static const x86_function kernel32_32[] = {
+    {"WaitForSingleObjectEx", "WaitForSingleObjectEx", SYNTH_FUNC_FRAME, 0, 0xC,
+     OPS(x86_ebp_frame)},
+    {"WaitForMultipleObjectsEx", "WaitForMultipleObjectsEx", SYNTH_FUNC_FRAME, 0, 0x14,
+     OPS(x86_ebp_frame)},
+    {"FindNextFileW", "FindNextFileW", SYNTH_FUNC_FRAME, 0, 8, OPS(x86_ebp_frame)},
+};
+static const x86_function aspnet_isapi[] = {
+    {"InstrumentedMutex::GetLock", NULL, SYNTH_FUNC_FRAME, 0, 4, OPS(x86_ebp_small)},
+    {"InstrumentedMutexGetLock", "InstrumentedMutexGetLock", SYNTH_FUNC_FRAME, 0, 8,
+     OPS(x86_ebp_small)},
+};
+static const x86_function mscorsvr[] = {
+    {"Thread::DoAppropriateWaitWorker", NULL, SYNTH_FUNC_FRAME, 0, 0x10, OPS(x86_ebp_frame)},
+    {"Thread::DoAppropriateWait", NULL, SYNTH_FUNC_FRAME, 0, 0x10, OPS(x86_ebp_frame)},
+    {"AwareLock::EnterEpilog", NULL, SYNTH_FUNC_FRAME, 0, 4, OPS(x86_ebp_frame)},
+    {"AwareLock::Enter", NULL, SYNTH_FUNC_FRAME, 0, 0, OPS(x86_ebp_small)},
+    {"JITutil_MonContention", NULL, SYNTH_FUNC_FRAME, 0, 4, OPS(x86_ebp_frame)},
+};
+
+#define X86_MODULE(name, base, timestamp, functions) \
+    {name, base, timestamp, functions, sizeof(functions) / sizeof((functions)[0])}
+static const x86_module x86_modules[] = {
+    X86_MODULE("ntdll.dll", 0x7C800000, 0x45D70AD8, ntdll32),
+    X86_MODULE("kernel32.dll", 0x77E40000, 0x45D70AD9, kernel32_32),
+    X86_MODULE("aspnet_isapi.dll", 0x79E70000, 0x42435BE1, aspnet_isapi),
+    X86_MODULE("mscorsvr.dll", 0x791B0000, 0x42435BE2, mscorsvr),
+};
+
+/* Call sites of the x86 seed 002 stacks: caller!function+offset calls
+ * module!function. */
+static const struct x86_call {
+    const char *module, *function;
+    uint32_t offset;
+    const char *target_module, *target;
+} x86_calls[] = {
+    {"kernel32.dll", "WaitForSingleObjectEx", 0xac, "ntdll.dll", "NtWaitForSingleObject"},
+    {"kernel32.dll", "WaitForMultipleObjectsEx", 0x11a, "ntdll.dll", "NtWaitForMultipleObjects"},
+    {"kernel32.dll", "FindNextFileW", 0xaa, "ntdll.dll", "ZwQueryDirectoryFile"},
+    {"aspnet_isapi.dll", "InstrumentedMutex::GetLock", 0x10, "kernel32.dll",
+     "WaitForSingleObjectEx"},
+    {"aspnet_isapi.dll", "InstrumentedMutexGetLock", 0x12, "aspnet_isapi.dll",
+     "InstrumentedMutex::GetLock"},
+    {"mscorsvr.dll", "Thread::DoAppropriateWaitWorker", 0xc1, "kernel32.dll",
+     "WaitForMultipleObjectsEx"},
+    {"mscorsvr.dll", "Thread::DoAppropriateWait", 0x46, "mscorsvr.dll",
+     "Thread::DoAppropriateWaitWorker"},
+    {"mscorsvr.dll", "AwareLock::EnterEpilog", 0x9d, "mscorsvr.dll", "Thread::DoAppropriateWait"},
+    {"mscorsvr.dll", "AwareLock::Enter", 0x78, "mscorsvr.dll", "AwareLock::EnterEpilog"},
+    {"mscorsvr.dll", "JITutil_MonContention", 0x124, "mscorsvr.dll", "AwareLock::Enter"},
+};
+
+static synth_pe *new_x86_image(const x86_module *m)
+{
+    synth_pe_options o = {.name = m->name, .machine = SYNTH_CPU_X86, .image_base = m->base,
+                          .timestamp = m->timestamp, .is_dll = true, .has_codeview = true,
+                          .codeview = {.age = 1}};
+    char pdb[64];
+    snprintf(pdb, sizeof pdb, "%.*s.pdb", (int)(strrchr(m->name, '.') - m->name), m->name);
+    o.codeview.pdb_name = pdb;
+    synth_guid_from_seed(o.codeview.guid, pdb);
+    synth_pe *pe = synth_pe_new(&o);
+    for (size_t i = 0; i < m->function_count; i++) {
+        const x86_function *f = &m->functions[i];
+        synth_function fn = {.name = f->name, .export_name = f->export_name, .kind = f->kind,
+                             .syscall_number = f->syscall_number, .param_size = f->param_size,
+                             .ops = f->ops, .op_count = f->op_count};
+        synth_pe_add_function(pe, &fn);
+    }
+    return pe;
+}
+
+static synth_pe *x86_image_named(synth_pe **images, const char *name)
+{
+    for (size_t i = 0; i < sizeof x86_modules / sizeof x86_modules[0]; i++)
+        if (strcmp(x86_modules[i].name, name) == 0)
+            return images[i];
+    synth_fail("no x86 module %s", name);
+}
+
+static void add_x86_calls(synth_pe **images)
+{
+    for (size_t i = 0; i < sizeof x86_calls / sizeof x86_calls[0]; i++) {
+        const struct x86_call *c = &x86_calls[i];
+        synth_text *caller = synth_pe_text(x86_image_named(images, c->module));
+        const synth_text *callee = synth_pe_text(x86_image_named(images, c->target_module));
+        synth_target target = {callee, synth_text_find(callee, c->target), 0};
+        synth_text_add_call(caller, synth_text_find(caller, c->function), c->offset, target);
+    }
+}
+
+/* The images, their symbols and an expected.json without dumps or threads. */
+static int write_x86_outputs(synth_pe **images, size_t count, const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/expected.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs("{\n  \"scenario\": \"pe32-images\",\n  \"process\": null,\n  \"cpu\": \"x86\",\n"
+          "  \"dumps\": {},\n  \"images\": \"images\",\n  \"symbols\": \"symbols\",\n"
+          "  \"modules\": [\n", f);
+    int rc = 0;
+    for (size_t i = 0; i < count; i++) {
+        synth_buf file;
+        synth_buf_init(&file);
+        synth_pe_build(images[i], &file);
+        rc |= synth_pe_write_files(images[i], &file, dir);
+        synth_buf_free(&file);
+        fputs(i ? ",\n    " : "    ", f);
+        synth_json_image(f, images[i]);
+    }
+    fputs("\n  ],\n  \"threads\": []\n}\n", f);
+    return fclose(f) | rc;
+}
+
+static int write_pe32_images(const char *dir)
+{
+    enum { COUNT = sizeof x86_modules / sizeof x86_modules[0] };
+    synth_pe *images[COUNT];
+    for (size_t i = 0; i < COUNT; i++)
+        images[i] = new_x86_image(&x86_modules[i]);
+    add_x86_calls(images);
+    for (size_t i = 0; i < COUNT; i++)
+        synth_pe_layout(images[i]);
+    int rc = synth_make_directories(dir) != 0 ? -1 : write_x86_outputs(images, COUNT, dir);
+    for (size_t i = 0; i < COUNT; i++)
+        synth_pe_free(images[i]);
+    return rc;
+}
+
 /* ---- Registry ----------------------------------------------------------------- */
 
 static const synth_scenario scenarios[] = {
     {"seed000-w3wp-shutdown",
      "w3wp.exe with one thread left, blocked in ntdll!ZwClose under "
-     "httpapi!HttpCloseRequestQueue during shutdown (seed 000)", build_seed000},
+     "httpapi!HttpCloseRequestQueue during shutdown (seed 000)", build_seed000, NULL},
     {"seed002-clr-monitor-x64",
      "x64 form of seed 002: 72 threads in clr!AwareLock::Enter, the owner in "
      "ntdll!ZwQueryDirectoryFile under KERNELBASE!FindNextFileW, compilation-mutex "
-     "waiters, idle pool and finalizer threads", build_seed002},
+     "waiters, idle pool and finalizer threads", build_seed002, NULL},
     {"healthy-w3wp",
      "w3wp.exe at rest: idle pool workers and completion-port threads, main thread "
-     "waiting", build_healthy},
+     "waiting", build_healthy, NULL},
     {"unwind-edge-cases",
      "frames inside prologs and v1/v2 epilogs, chained and indirect fragments, "
-     "_FAR codes, FrameOffset 240, a machine frame", build_edge_cases},
+     "_FAR codes, FrameOffset 240, a machine frame", build_edge_cases, NULL},
+    {"pe32-images",
+     "x86 (PE32) images of seed 002's x86 stacks (ntdll, kernel32, aspnet_isapi, mscorsvr) "
+     "with symbols; no dump", NULL, write_pe32_images},
 };
 
 size_t synth_scenario_count(void)
@@ -557,6 +725,8 @@ int synth_scenario_write(const synth_scenario *s, const char *root)
 {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/%s", root, s->name);
+    if (!s->build)
+        return s->write(dir);
     synth_process *p = s->build();
     int rc = synth_process_write(p, dir, s->name);
     synth_process_free(p);

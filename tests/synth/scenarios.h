@@ -13,7 +13,8 @@
 typedef struct synth_scenario {
     const char *name;
     const char *description;
-    synth_process *(*build)(void); /* a finished process */
+    synth_process *(*build)(void);   /* a finished process, or NULL */
+    int (*write)(const char *dir);   /* for image-only scenarios (build NULL) */
 } synth_scenario;
 
 size_t synth_scenario_count(void);

@@ -124,7 +124,10 @@ static void json_functions(FILE *f, const synth_pe *pe)
         synth_json_string(f, fn->name);
         fprintf(f, ", \"rva\": \"0x%x\", \"size\": %u, \"unwind\": ",
                 synth_pe_function_rva(pe, (int)i), synth_text_code(t, (int)i)->size);
-        json_unwind(f, t, (int)i);
+        if (synth_pe_get_options(pe)->machine == SYNTH_CPU_X86)
+            fputs("null", f); /* x86 images carry no unwind data */
+        else
+            json_unwind(f, t, (int)i);
         fputc('}', f);
     }
     fputs("]", f);

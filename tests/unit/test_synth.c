@@ -87,6 +87,8 @@ static void test_scenarios_read_back(void **state)
     (void)state;
     for (size_t i = 0; i < synth_scenario_count(); i++) {
         const synth_scenario *s = synth_scenario_at(i);
+        if (!s->build)
+            continue; /* images only */
         synth_process *p = s->build();
         check_variant(s, p, SYNTH_VARIANT_FULL);
         check_variant(s, p, SYNTH_VARIANT_MINI);
@@ -160,6 +162,8 @@ static void test_output_is_deterministic(void **state)
     (void)state;
     for (size_t i = 0; i < synth_scenario_count(); i++) {
         synth_buf a, b;
+        if (!synth_scenario_at(i)->build)
+            continue;
         synth_process *p = synth_scenario_at(i)->build();
         write_variant(p, SYNTH_VARIANT_FULL, &a);
         synth_process_free(p);
