@@ -190,12 +190,6 @@ static size_t filler_step_x86(uint8_t *out, size_t count, size_t index)
     return 1;
 }
 
-void synth_code_filler(uint8_t *out, size_t count)
-{
-    for (size_t done = 0, i = 0; done < count; i++)
-        done += filler_step(out + done, count - done, i);
-}
-
 static void emit_filler(emitter *e, uint32_t count)
 {
     for (size_t done = 0, i = 0; done < count; i++) {
@@ -630,14 +624,6 @@ long synth_code_call_at(const synth_code *code, uint32_t return_offset)
         if (code->calls[i].return_offset == return_offset && !code->calls[i].indirect)
             return (long)return_offset - CALL_SIZE;
     return -1;
-}
-
-bool synth_code_in_epilog(const synth_code *code, uint32_t offset)
-{
-    for (size_t i = 0; i < code->epilog_count; i++)
-        if (offset >= code->epilogs[i].start && offset < code->epilogs[i].end)
-            return true;
-    return false;
 }
 
 bool synth_function_has_unwind(const synth_function *f)

@@ -151,8 +151,6 @@ void synth_code_free(synth_code *code);
 /* Offset of the E8 opcode of the direct call returning at `return_offset`,
  * or -1 when there is none. */
 long synth_code_call_at(const synth_code *code, uint32_t return_offset);
-/* True when `offset` lies inside one of the function's epilogs. */
-bool synth_code_in_epilog(const synth_code *code, uint32_t offset);
 
 /* UNWIND_INFO for `f` (which must be SYNTH_FUNC_FRAME and not INDIRECT).
  * For a chained fragment the trailing parent RUNTIME_FUNCTION is written as
@@ -167,7 +165,5 @@ void synth_code_op_offsets(const synth_function *f, const synth_code *code, uint
 /* True when `f` gets a RUNTIME_FUNCTION entry. */
 bool synth_function_has_unwind(const synth_function *f);
 
-/* Fills `count` bytes at `out` with harmless instructions (mov/test/xor/nop). */
-void synth_code_filler(uint8_t *out, size_t count);
 
 #endif

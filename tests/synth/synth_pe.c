@@ -106,7 +106,6 @@ synth_text *synth_pe_text(synth_pe *pe) { return pe->text; }
 const synth_text *synth_pe_text_const(const synth_pe *pe) { return pe->text; }
 const char *synth_pe_name(const synth_pe *pe) { return pe->name; }
 uint64_t synth_pe_base(const synth_pe *pe) { return pe->o.image_base; }
-uint32_t synth_pe_timestamp(const synth_pe *pe) { return pe->o.timestamp; }
 uint32_t synth_pe_checksum(const synth_pe *pe) { return pe->checksum; }
 const synth_pe_options *synth_pe_get_options(const synth_pe *pe) { return &pe->o; }
 

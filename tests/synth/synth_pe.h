@@ -76,7 +76,6 @@ void synth_pe_build(synth_pe *pe, synth_buf *out);
 const char *synth_pe_name(const synth_pe *pe);
 uint64_t synth_pe_base(const synth_pe *pe);
 uint32_t synth_pe_size_of_image(const synth_pe *pe);
-uint32_t synth_pe_timestamp(const synth_pe *pe);
 /* The PE checksum of the last build (0 before). */
 uint32_t synth_pe_checksum(const synth_pe *pe);
 const synth_pe_options *synth_pe_get_options(const synth_pe *pe);

@@ -218,12 +218,6 @@ uint32_t synth_text_layout(synth_text *t, uint64_t address)
     return t->size;
 }
 
-uint64_t synth_text_address(const synth_text *t)
-{
-    require_layout(t, true);
-    return t->address;
-}
-
 uint32_t synth_text_size(const synth_text *t)
 {
     require_layout(t, true);
@@ -260,17 +254,6 @@ uint64_t synth_text_thunk_address(const synth_text *t, size_t thunk)
 {
     require_layout(t, true);
     return t->address + t->thunks_start + thunk * THUNK_SIZE;
-}
-
-int synth_text_function_at(const synth_text *t, uint64_t address)
-{
-    require_layout(t, true);
-    for (size_t i = 0; i < t->function_count; i++) {
-        uint64_t start = t->address + t->functions[i].start;
-        if (address >= start && address < start + t->functions[i].code.size)
-            return (int)i;
-    }
-    return -1;
 }
 
 uint64_t synth_target_address(synth_target target)

@@ -53,7 +53,6 @@ bool synth_text_call_target(const synth_text *t, int function, uint32_t return_o
 /* Generates code and places the functions (16-byte aligned, int3 between)
  * from `address`, then the thunks; returns the total size. */
 uint32_t synth_text_layout(synth_text *t, uint64_t address);
-uint64_t synth_text_address(const synth_text *t);
 uint32_t synth_text_size(const synth_text *t);
 uint64_t synth_text_function_address(const synth_text *t, int function);
 const synth_code *synth_text_code(const synth_text *t, int function);
@@ -62,8 +61,6 @@ int synth_text_primary(const synth_text *t, int function);
 size_t synth_text_thunk_count(const synth_text *t);
 synth_target synth_text_thunk_target(const synth_text *t, size_t thunk);
 uint64_t synth_text_thunk_address(const synth_text *t, size_t thunk);
-/* The function containing `address`, or -1. */
-int synth_text_function_at(const synth_text *t, uint64_t address);
 
 /* The address a target resolves to (its text must be laid out). */
 uint64_t synth_target_address(synth_target target);

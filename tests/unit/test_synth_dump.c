@@ -158,6 +158,30 @@ static void test_full_memory_stack_rva_zero(void **state)
     check_full_dump(true);
 }
 
+/* Memory64List without the full-memory flag: a "memory" dump; a header
+ * version whose low word is not 0xA793 draws a warning. */
+static void test_memory64_layout_and_version(void **state)
+{
+    (void)state;
+    uint8_t *heap = pattern(0x100, 2);
+    synth_dump *d = synth_dump_new();
+    synth_dump_set_memory_layout(d, SYNTH_MEMORY64_LIST);
+    synth_dump_set_version(d, 0x0006A790);
+    set_amd64_system(d);
+    synth_dump_add_memory(d, 0x600000, heap, 0x100);
+    dt_dump *dump = round_trip(d);
+    assert_no_errors(dump);
+    assert_int_equal(dt_dump_kind_get(dump), DT_DUMP_MEMORY);
+    assert_int_equal(dt_dump_header_get(dump)->version, 0x0006A790);
+    assert_true(count_diagnostics(dump, DT_DIAG_WARNING) >= 1);
+    uint8_t back[0x100];
+    assert_int_equal(dt_dump_read(dump, 0x600000, back, sizeof back), sizeof back);
+    assert_memory_equal(back, heap, sizeof back);
+    dt_dump_free(dump);
+    synth_dump_free(d);
+    free(heap);
+}
+
 static void test_modules(void **state)
 {
     (void)state;
@@ -438,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_thread_and_stack_in_memory_list),
         cmocka_unit_test(test_full_memory),
         cmocka_unit_test(test_full_memory_stack_rva_zero),
+        cmocka_unit_test(test_memory64_layout_and_version),
         cmocka_unit_test(test_modules),
         cmocka_unit_test(test_exception_and_x86_context),
         cmocka_unit_test(test_misc_info_sizes),
