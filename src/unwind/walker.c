@@ -199,6 +199,28 @@ static bool unwind_leaf(walk *w)
     return true;
 }
 
+/* Whether `ip` lies in code: a module, or executable memory (JIT code). */
+static bool in_code(const walk *w, uint64_t ip)
+{
+    if (dt_dump_module_at(w->dump, ip))
+        return true;
+    const dt_memory_info *region = dt_dump_memory_info_at(w->dump, ip);
+    return region && (region->protect & 0xF0) != 0;
+}
+
+/* An exact frame outside all code: a call or jump to a bad address. The
+ * Windows unwinder treats it as a leaf, and the CALL just pushed the return
+ * address, so [RSP] is used when it validates. */
+static bool unwind_bad_target(walk *w)
+{
+    uint64_t ip;
+    if (!w->exact || in_code(w, w->regs.rip) ||
+        !stack_word(w, w->regs.gpr[REG_RSP], &ip) ||
+        !dt_plausible_return_address(w->dump, w->images, ip, true))
+        return false;
+    return unwind_leaf(w);
+}
+
 /* Computes the caller's registers; returns the trust of the new frame, or
  * -1 (with end_reason set) when the walk cannot go on. */
 static int step(walk *w)
@@ -226,6 +248,10 @@ static int step(walk *w)
                         (unsigned long long)w->regs.rip, r.detail);
     }
     bool first = w->count == 1;
+    if (!c.found && unwind_bad_target(w)) {
+        w->exact = false;
+        return DT_TRUST_CFI;
+    }
     w->exact = false;
     if (try_frame_pointer(w))
         return DT_TRUST_FRAME_POINTER;

@@ -7,7 +7,7 @@ sits just after a CALL whenever the dump holds the code bytes before it
 import json
 import struct
 
-from harness import Results, corpus_available, corpus_dumps, run
+from harness import Results, corpus_available, corpus_dumps, run, validate
 
 R = Results("stacks-corpus")
 
@@ -57,6 +57,7 @@ def check_dump(row):
     if not R.check(code == 0, f"{row['name']}: exit {code}: {err[-200:]}"):
         return None
     doc = json.loads(out)
+    R.equal(validate(doc), [], f"{row['name']} schema")
     with open(row["path"], "rb") as f:
         memory = Memory(f.read())
     exception = doc["exception"]

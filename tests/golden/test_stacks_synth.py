@@ -9,7 +9,7 @@ import os
 import subprocess
 import tempfile
 
-from harness import Results, run
+from harness import Results, run, validate
 
 R = Results("stacks-synth")
 SYNTH = os.path.join(os.environ.get("DT_BUILD_DIR", "build"), "tests", "dt-synth")
@@ -19,7 +19,9 @@ def walk(args):
     code, out, err = run(["stacks", "--format", "json", "--no-group"] + args)
     if not R.check(code == 0, f"stacks {args}: exit {code}: {err}"):
         return {}
-    return {t["id"]: t["frames"] for t in json.loads(out)["threads"]}
+    doc = json.loads(out)
+    R.equal(validate(doc), [], f"stacks {args[0]} schema")
+    return {t["id"]: t["frames"] for t in doc["threads"]}
 
 
 def check_variant(scenario, variant, threads, expected):
