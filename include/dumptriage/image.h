@@ -197,6 +197,7 @@ typedef struct dt_image_search {
     size_t path_count;
     bool use_environment;    /* then _NT_EXECUTABLE_IMAGE_PATH, read once here */
     bool use_dump_memory;    /* allow images read from dump memory */
+    bool offline;            /* never download from srv* symbol servers */
 } dt_image_search;
 
 /* Images of a dump's modules, each found and opened on first request. */

@@ -11,6 +11,7 @@ static const cli_option stacks_options[] = {
     {"images", 'i', "PATH", "where module images are: a directory, a symbol store, or "
                             "srv*CACHE*URL; also read from _NT_EXECUTABLE_IMAGE_PATH", true},
     {"format", 'f', "FORMAT", "output format: text (default) or json", false},
+    {"offline", 0, NULL, "never download from symbol servers (srv* entries)", false},
     {"no-group", 0, NULL, "list every thread instead of grouping identical stacks", false},
     {"max-frames", 0, "N", "frames walked per thread at most (default 1024)", false},
     {"help", 'h', NULL, "show this help", false},
@@ -20,7 +21,8 @@ static const cli_option stacks_options[] = {
 static int run_stacks(int argc, char **argv);
 
 const cli_command cli_stacks_command = {
-    "stacks", "DUMP [--images PATH]... [--format text|json] [--no-group] [--max-frames N]",
+    "stacks", "DUMP [--images PATH]... [--offline] [--format text|json] [--no-group]\n"
+              "                  [--max-frames N]",
     "Walk every thread's stack from the modules' unwind data (.pdata/.xdata), with\n"
     "honest fallbacks, and say how far each frame can be trusted: context, cfi,\n"
     "frame_pointer or scan. Threads with identical stacks are grouped.",
@@ -29,6 +31,7 @@ const cli_command cli_stacks_command = {
 typedef struct stacks_job {
     dt_format format;
     bool group;
+    bool offline;
     dt_walk_options walk;
     const char *image_paths[MAX_IMAGE_PATHS];
     size_t image_path_count;
@@ -38,6 +41,7 @@ static bool parse_job(const cli_args *args, stacks_job *job)
 {
     const cli_command *c = &cli_stacks_command;
     job->group = !cli_value(c, args, "no-group");
+    job->offline = cli_value(c, args, "offline") != NULL;
     job->image_path_count = cli_values(c, args, "images", job->image_paths, MAX_IMAGE_PATHS);
     if (!cli_format(cli_value(c, args, "format"), &job->format) ||
         !cli_size("max-frames", cli_value(c, args, "max-frames"), &job->walk.max_frames))
@@ -51,7 +55,7 @@ static bool parse_job(const cli_args *args, stacks_job *job)
 
 static int report_stacks(const dt_dump *dump, stacks_job *job)
 {
-    dt_image_search search = {job->image_paths, job->image_path_count, true, true};
+    dt_image_search search = {job->image_paths, job->image_path_count, true, true, job->offline};
     dt_image_set *images = NULL;
     dt_error err = {0};
     if (dt_image_set_new(&images, dump, &search, &err) != DT_OK) {

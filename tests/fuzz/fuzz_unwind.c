@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dt_error err;
     if (dt_dump_open_memory(&dump, data, size, "fuzz.dmp", &err) != DT_OK)
         return 0;
-    dt_image_search search = {NULL, 0, false, true};
+    dt_image_search search = {NULL, 0, false, true, true};
     dt_image_set *images = NULL;
     if (dt_image_set_new(&images, dump, &search, &err) == DT_OK) {
         dt_walk_options options = {256, images};
