@@ -18,6 +18,7 @@ enum {
     DT_MAX_MEMORY_INFOS = 1 << 22,
     DT_MAX_FUNCTION_TABLES = 65536,
     DT_MAX_STRING_BYTES = 64 * 1024,
+    DT_STRING_BUDGET_FLOOR = 1 << 20, /* plus 2x the file size: strings decoded in all */
     DT_MAX_OBJECT_INFO_CHAIN = 16
 };
 
@@ -90,6 +91,8 @@ struct dt_dump {
     char *command_line;
     size_t token_count;
     bool has_memory64;
+    uint64_t string_budget;  /* UTF-16 bytes still allowed to be decoded */
+    bool string_budget_noted;
 };
 
 /* Per-stream decoding state: the stream's bytes and where they sit. */
@@ -106,6 +109,10 @@ void dt_dump_diag(dt_dump *d, dt_diag_level level, const char *structure, int64_
 
 /* Bounds-checked view of `size` bytes at file offset `rva`. */
 bool dt_dump_file_span(const dt_dump *d, uint64_t rva, uint64_t size, const uint8_t **out);
+/* Many records may name one long string, so the total of strings decoded is
+ * bounded by a multiple of the file size (no memory amplification). Returns
+ * false (with one diagnostic) when `bytes` would exceed what is left. */
+bool dt_dump_spend_string_budget(dt_dump *d, size_t bytes, const char *structure, uint32_t rva);
 /* Reads a MINIDUMP_STRING (u32 byte length + UTF-16LE) at `rva`. Returns
  * NULL and records a diagnostic naming `structure` when it is damaged. */
 const char *dt_dump_string_at(dt_dump *d, uint32_t rva, const char *structure);

@@ -30,6 +30,19 @@ bool dt_dump_file_span(const dt_dump *d, uint64_t rva, uint64_t size, const uint
     return dt_span_at(d->file.data, (size_t)d->file.size, rva, size, out);
 }
 
+bool dt_dump_spend_string_budget(dt_dump *d, size_t bytes, const char *structure, uint32_t rva)
+{
+    if (bytes <= d->string_budget) {
+        d->string_budget -= bytes;
+        return true;
+    }
+    if (!d->string_budget_noted)
+        dt_dump_diag(d, DT_DIAG_ERROR, structure, rva,
+                     "strings exceed twice the file size; further strings are not read");
+    d->string_budget_noted = true;
+    return false;
+}
+
 const char *dt_dump_string_at(dt_dump *d, uint32_t rva, const char *structure)
 {
     const uint8_t *p;
@@ -50,6 +63,8 @@ const char *dt_dump_string_at(dt_dump *d, uint32_t rva, const char *structure)
     if (length != readable)
         dt_dump_diag(d, DT_DIAG_WARNING, structure, rva,
                      "string of %u bytes truncated to %u", length, readable);
+    if (!dt_dump_spend_string_budget(d, readable, structure, rva))
+        return NULL;
     return dt_utf16le_to_utf8(&d->arena, p, readable / 2);
 }
 
@@ -196,6 +211,7 @@ static void decode_streams(dt_dump *d)
 static dt_status decode(dt_dump **out, dt_dump *d, const char *label, dt_error *err)
 {
     d->path = dt_arena_printf(&d->arena, "%s", label);
+    d->string_budget = DT_STRING_BUDGET_FLOOR + 2 * d->file.size;
     dt_status st = d->path ? check_signature(&d->file, label, err)
                            : dt_error_set(err, DT_ERR_NOMEM, label, NULL, -1, "out of memory");
     if (st == DT_OK) {

@@ -10,11 +10,13 @@ enum { MODULE_SIZE = 0x6C, UNLOADED_MIN = 24, FIXED_FILE_INFO_SIGNATURE = 0xFEEF
        CV_RSDS = 0x53445352, CV_NB10 = 0x3031424E,
        CV_ELF_BUILD_ID = 0x4270454C /* "BpEL": Breakpad's ELF build id */, MAX_CV_RECORD = 4096 };
 
-static const char *bounded_utf8(dt_dump *d, const uint8_t *p, size_t n)
+static const char *bounded_utf8(dt_dump *d, const uint8_t *p, size_t n, uint32_t rva)
 {
     size_t len = 0;
     while (len < n && p[len])
         len++;
+    if (!dt_dump_spend_string_budget(d, len, "CodeView record", rva))
+        return "";
     return dt_arena_strndup(&d->arena, (const char *)p, len);
 }
 
@@ -36,12 +38,12 @@ static void decode_codeview(dt_dump *d, uint32_t size, uint32_t rva, const char 
         cv->kind = DT_CV_RSDS;
         memcpy(cv->guid, p + 4, 16);
         cv->age = dt_le32(p + 20);
-        cv->pdb_path = bounded_utf8(d, p + 24, size - 24);
+        cv->pdb_path = bounded_utf8(d, p + 24, size - 24, rva);
     } else if (signature == CV_NB10) {
         cv->kind = DT_CV_NB10;
         cv->signature = dt_le32(p + 8);
         cv->age = dt_le32(p + 12);
-        cv->pdb_path = bounded_utf8(d, p + 16, size - 16);
+        cv->pdb_path = bounded_utf8(d, p + 16, size - 16, rva);
     } else if (signature != CV_ELF_BUILD_ID) {
         dt_dump_diag(d, DT_DIAG_INFO, structure, rva,
                      "CodeView record with signature 0x%08x is not RSDS or NB10", signature);
