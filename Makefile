@@ -1,7 +1,7 @@
 # A thin wrapper over the CMake presets (CMakePresets.json).
 SAMPLE ?= fixtures/dumps/cs_deadlock.mini.dmp.gz
 
-.PHONY: all deps build demo check check-asan fuzz clean
+.PHONY: all deps build demo check check-asan fuzz sweep clean
 
 all: build
 
@@ -13,7 +13,8 @@ build: deps
 	cmake --build --preset default
 
 demo: build
-	./build/dumptriage info $(SAMPLE)
+	./build/dumptriage stacks $(SAMPLE) --images fixtures/bin --images fixtures/wine-dlls \
+	    --symbols fixtures/bin --symbols fixtures/wine-dlls
 
 check: build
 	ctest --preset default
@@ -26,6 +27,9 @@ check-asan: deps
 fuzz: deps
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz
+
+sweep: build
+	cd build && DT_SWEEP_CUTS=64 DT_SWEEP_MUTATIONS=1000 ctest -R damage_sweep --output-on-failure
 
 clean:
 	rm -rf build build-asan build-fuzz

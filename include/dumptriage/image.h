@@ -184,6 +184,10 @@ const dt_runtime_function *dt_image_runtime_functions(const dt_image *img, size_
  * indirections are needed (e.g. a self-loop). */
 dt_status dt_image_find_runtime_function(const dt_image *img, uint32_t rva,
                                          dt_function_lookup *out);
+/* The start RVA of the function holding `rva`: the primary entry's, or the
+ * root of its chained UNWIND_INFO (UNW_FLAG_CHAININFO, 32 deep at most).
+ * False when no RUNTIME_FUNCTION covers `rva`. */
+bool dt_image_function_start(const dt_image *img, uint32_t rva, uint32_t *start);
 
 /* ---- Finding images (image_set.c) ------------------------------------ */
 

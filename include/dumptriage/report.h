@@ -23,9 +23,10 @@ char *dt_report_info(const dt_dump *dump, dt_format format);
 
 /* The `stacks` report: the walked stacks of every thread, grouped (text)
  * unless `group` is false; JSON always carries threads[] and stack_groups[].
- * `images` (may be NULL) adds its diagnostics. Caller frees. */
+ * `images` and `symbols` (either may be NULL) add their diagnostics, and
+ * `symbols` the modules' symbol sources. Caller frees. */
 char *dt_report_stacks(const dt_dump *dump, const dt_stacks *stacks, dt_image_set *images,
-                       dt_format format, bool group);
+                       dt_symbolizer *symbols, dt_format format, bool group);
 
 /* The report of an input that could not be analyzed: `file`, `error`
  * {stage, message, offset}. Caller frees; NULL when out of memory. */

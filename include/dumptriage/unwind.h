@@ -16,6 +16,7 @@
 
 #include "dumptriage/dump.h"
 #include "dumptriage/image.h"
+#include "dumptriage/symbolizer.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,10 +35,16 @@ typedef struct dt_frame {
     uint64_t ip;             /* instruction address; a return address for callers */
     uint64_t sp;             /* stack pointer in this frame */
     dt_frame_trust trust;
+    bool exact;              /* ip is precise (frame 0, or restored from a machine
+                                frame); otherwise it is a return address */
     const dt_module *module; /* NULL when ip lies in no module */
-    /* Best name known so far (exports at this stage), NULL when none. */
+    /* Filled by dt_stacks_symbolize; NULL / 0 when unknown. */
     const char *function;
     uint64_t function_offset; /* ip - function start */
+    const char *file;
+    uint32_t line;
+    size_t inline_count;     /* functions inlined at this address, innermost first */
+    const dt_inline_frame *inlines;
     /* For addresses in no module: the MemoryInfoList region, when present. */
     bool has_region;
     uint32_t region_type;    /* MEM_PRIVATE, MEM_MAPPED, MEM_IMAGE */
@@ -76,6 +83,11 @@ typedef struct dt_stack_group {
 } dt_stack_group;
 const dt_stack_group *dt_stacks_groups(const dt_stacks *stacks, size_t *count);
 void dt_stacks_free(dt_stacks *stacks);
+
+/* Names every frame from the symbolizer: function, offset, file, line and
+ * inline frames (copied into the stacks). Caller frames are looked up at
+ * ip-1, the call instruction. Returns DT_ERR_NOMEM only when out of memory. */
+dt_status dt_stacks_symbolize(dt_stacks *stacks, dt_symbolizer *symbolizer);
 
 /* Formats a frame WinDbg-style: "ntdll!NtWaitForAlertByThreadId+0x14",
  * "app+0x1f2a" without a name, "0x1c1bbd9" outside modules. */

@@ -151,3 +151,35 @@ dt_status dt_image_find_runtime_function(const dt_image *img, uint32_t rva,
     }
     return DT_OK;
 }
+
+/* UNWIND_INFO byte 0: Version (bits 0-2), Flags (bits 3-7; 4 = CHAININFO);
+ * byte 2: CountOfCodes. A chained parent RUNTIME_FUNCTION follows the codes,
+ * padded to an even count: at 4 + 2 * ((CountOfCodes + 1) & ~1). */
+static bool chained_parent(const dt_image *img, uint32_t unwind_rva, dt_runtime_function *parent)
+{
+    enum { UNW_FLAG_CHAININFO = 4 };
+    uint8_t header[4], raw[RUNTIME_FUNCTION_SIZE];
+    if (dt_image_read(img, unwind_rva, header, sizeof header) != sizeof header ||
+        !((header[0] >> 3) & UNW_FLAG_CHAININFO))
+        return false;
+    uint32_t at = unwind_rva + 4 + 2u * ((header[2] + 1u) & ~1u);
+    if (dt_image_read(img, at, raw, sizeof raw) != sizeof raw)
+        return false;
+    *parent = decode_entry(raw);
+    return true;
+}
+
+bool dt_image_function_start(const dt_image *img, uint32_t rva, uint32_t *start)
+{
+    enum { MAX_CHAIN = 32 };
+    dt_function_lookup lookup;
+    if (dt_image_find_runtime_function(img, rva, &lookup) != DT_OK)
+        return false;
+    dt_runtime_function f = lookup.primary, parent;
+    for (int depth = 0; depth < MAX_CHAIN &&
+                        chained_parent(img, f.unwind_data & ~DT_RUNTIME_FUNCTION_INDIRECT, &parent);
+         depth++)
+        f = parent;
+    *start = f.begin;
+    return true;
+}

@@ -107,7 +107,7 @@ static void json_info(dt_json *j, const dt_dump *dump)
     json_assertion(j, dump);
     dt_json_kv_string(j, "comment", dt_dump_comment(dump));
     json_stability(j, dump);
-    dt_json_report_modules(j, dump);
+    dt_json_report_modules(j, dump, NULL);
     json_unloaded(j, dump);
     json_threads(j, dump);
     dt_json_report_handles(j, dump);

@@ -259,7 +259,22 @@ static void json_pdb(dt_json *j, const dt_codeview *cv)
     dt_json_object_end(j);
 }
 
-void dt_json_report_modules(dt_json *j, const dt_dump *dump)
+static void json_module_symbols(dt_json *j, const dt_module *m, dt_symbolizer *symbolizer)
+{
+    dt_json_key(j, "symbols");
+    if (!symbolizer || !dt_symbolizer_module_resolved(symbolizer, m)) {
+        dt_json_null(j);
+        return;
+    }
+    const char *file;
+    dt_symbol_kind kind = dt_symbolizer_module_kind(symbolizer, m, &file);
+    dt_json_object_begin(j);
+    dt_json_kv_string(j, "kind", dt_symbol_kind_name(kind));
+    dt_json_kv_string(j, "file", file);
+    dt_json_object_end(j);
+}
+
+void dt_json_report_modules(dt_json *j, const dt_dump *dump, dt_symbolizer *symbolizer)
 {
     size_t n;
     const dt_module *modules = dt_dump_modules(dump, &n);
@@ -281,6 +296,7 @@ void dt_json_report_modules(dt_json *j, const dt_dump *dump)
         dt_json_kv_string(j, "code_id", text);
         dt_json_kv_string(j, "version", dt_module_version(m, text));
         json_pdb(j, &m->codeview);
+        json_module_symbols(j, m, symbolizer);
         dt_json_object_end(j);
     }
     dt_json_array_end(j);

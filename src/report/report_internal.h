@@ -3,6 +3,7 @@
 #define DT_REPORT_INTERNAL_H
 
 #include "dumptriage/report.h"
+#include "dumptriage/symbolizer.h"
 #include "base/strbuf.h"
 #include "report/json.h"
 
@@ -46,7 +47,9 @@ void dt_json_report_begin(dt_json *j, const dt_dump *dump, const char *command);
 void dt_json_report_system(dt_json *j, const dt_dump *dump);
 void dt_json_report_process(dt_json *j, const dt_dump *dump);
 void dt_json_report_exception(dt_json *j, const dt_dump *dump);
-void dt_json_report_modules(dt_json *j, const dt_dump *dump);
+/* modules[]; with a symbolizer, each module searched for symbols gets
+ * `symbols` {kind, file}, others null. */
+void dt_json_report_modules(dt_json *j, const dt_dump *dump, dt_symbolizer *symbolizer);
 void dt_json_report_handles(dt_json *j, const dt_dump *dump);
 void dt_json_report_memory(dt_json *j, const dt_dump *dump);
 void dt_json_report_diagnostics(dt_json *j, const dt_dump *dump);

@@ -46,6 +46,20 @@ static void json_frame(dt_json *j, const dt_frame *f, size_t index)
     dt_json_kv_string(j, "function", f->function);
     dt_json_key(j, "function_offset");
     f->function ? dt_json_hex(j, f->function_offset) : dt_json_null(j);
+    dt_json_kv_string(j, "file", f->file);
+    dt_json_key(j, "line");
+    f->line ? dt_json_uint(j, f->line) : dt_json_null(j);
+    dt_json_key(j, "inlined");
+    dt_json_array_begin(j);
+    for (size_t i = 0; i < f->inline_count; i++) {
+        dt_json_object_begin(j);
+        dt_json_kv_string(j, "function", f->inlines[i].function);
+        dt_json_kv_string(j, "file", f->inlines[i].file);
+        dt_json_key(j, "line");
+        f->inlines[i].line ? dt_json_uint(j, f->inlines[i].line) : dt_json_null(j);
+        dt_json_object_end(j);
+    }
+    dt_json_array_end(j);
     dt_json_kv_string(j, "trust", dt_frame_trust_name(f->trust));
     dt_json_kv_string(j, "display", display);
     json_region(j, f);
@@ -101,7 +115,7 @@ static void json_groups(dt_json *j, const dt_stacks *stacks)
 }
 
 static void json_all_diagnostics(dt_json *j, const dt_dump *dump, const dt_stacks *stacks,
-                                 dt_image_set *images)
+                                 dt_image_set *images, dt_symbolizer *symbols)
 {
     size_t n;
     const dt_diagnostic *diags;
@@ -113,13 +127,17 @@ static void json_all_diagnostics(dt_json *j, const dt_dump *dump, const dt_stack
         diags = dt_image_set_diagnostics(images, &n);
         dt_json_diagnostic_items(j, diags, n);
     }
+    if (symbols) {
+        diags = dt_symbolizer_diagnostics(symbols, &n);
+        dt_json_diagnostic_items(j, diags, n);
+    }
     diags = dt_stacks_diagnostics(stacks, &n);
     dt_json_diagnostic_items(j, diags, n);
     dt_json_array_end(j);
 }
 
 static void json_stacks(dt_json *j, const dt_dump *dump, const dt_stacks *stacks,
-                        dt_image_set *images)
+                        dt_image_set *images, dt_symbolizer *symbols)
 {
     size_t n;
     const dt_thread_stack *threads = dt_stacks_threads(stacks, &n);
@@ -127,27 +145,39 @@ static void json_stacks(dt_json *j, const dt_dump *dump, const dt_stacks *stacks
     dt_json_report_system(j, dump);
     dt_json_report_process(j, dump);
     dt_json_report_exception(j, dump);
-    dt_json_report_modules(j, dump);
+    dt_json_report_modules(j, dump, symbols);
     dt_json_key(j, "threads");
     dt_json_array_begin(j);
     for (size_t i = 0; i < n; i++)
         json_thread(j, &threads[i]);
     dt_json_array_end(j);
     json_groups(j, stacks);
-    json_all_diagnostics(j, dump, stacks, images);
+    json_all_diagnostics(j, dump, stacks, images, symbols);
     dt_json_object_end(j);
 }
 
 /* ---- Text ------------------------------------------------------------------ */
+
+static void text_source(dt_strbuf *out, const char *file, uint32_t line)
+{
+    if (file)
+        dt_strbuf_printf(out, "  [%s:%u]", file, line);
+}
 
 static void text_frames(dt_strbuf *out, const dt_thread_stack *s)
 {
     char display[DISPLAY_SIZE];
     for (size_t i = 0; i < s->frame_count; i++) {
         const dt_frame *f = &s->frames[i];
+        for (size_t k = 0; k < f->inline_count; k++) {
+            dt_strbuf_printf(out, "  %-55s  (inline) %s", "", f->inlines[k].function);
+            text_source(out, f->inlines[k].file, f->inlines[k].line);
+            dt_strbuf_puts(out, "\n");
+        }
         dt_frame_display(f, display, sizeof display);
         dt_strbuf_printf(out, "  %02zu  0x%016" PRIx64 "  0x%016" PRIx64 "  %-13s  %s", i, f->ip,
                          f->sp, dt_frame_trust_name(f->trust), display);
+        text_source(out, f->file, f->line);
         if (f->likely_jit)
             dt_strbuf_puts(out, "  (private executable memory: likely JIT code)");
         dt_strbuf_puts(out, "\n");
@@ -193,30 +223,32 @@ static void text_threads(dt_strbuf *out, const dt_stacks *stacks)
 }
 
 static void text_all_diagnostics(dt_strbuf *out, const dt_dump *dump, const dt_stacks *stacks,
-                                 dt_image_set *images)
+                                 dt_image_set *images, dt_symbolizer *symbols)
 {
-    size_t a, b = 0, c;
+    size_t a, b = 0, c = 0, d;
     const dt_diagnostic *dump_diags = dt_dump_diagnostics(dump, &a);
     const dt_diagnostic *image_diags = images ? dt_image_set_diagnostics(images, &b) : NULL;
-    const dt_diagnostic *walk_diags = dt_stacks_diagnostics(stacks, &c);
-    dt_strbuf_printf(out, "\nDiagnostics (%zu):\n", a + b + c);
+    const dt_diagnostic *symbol_diags = symbols ? dt_symbolizer_diagnostics(symbols, &c) : NULL;
+    const dt_diagnostic *walk_diags = dt_stacks_diagnostics(stacks, &d);
+    dt_strbuf_printf(out, "\nDiagnostics (%zu):\n", a + b + c + d);
     dt_text_diagnostic_items(out, dump_diags, a);
     dt_text_diagnostic_items(out, image_diags, b);
-    dt_text_diagnostic_items(out, walk_diags, c);
+    dt_text_diagnostic_items(out, symbol_diags, c);
+    dt_text_diagnostic_items(out, walk_diags, d);
 }
 
 char *dt_report_stacks(const dt_dump *dump, const dt_stacks *stacks, dt_image_set *images,
-                       dt_format format, bool group)
+                       dt_symbolizer *symbols, dt_format format, bool group)
 {
     dt_strbuf out = {0};
     if (format == DT_FORMAT_JSON) {
         dt_json j;
         dt_json_init(&j, &out);
-        json_stacks(&j, dump, stacks, images);
+        json_stacks(&j, dump, stacks, images, symbols);
     } else {
         dt_text_summary(&out, dump);
         group ? text_groups(&out, stacks) : text_threads(&out, stacks);
-        text_all_diagnostics(&out, dump, stacks, images);
+        text_all_diagnostics(&out, dump, stacks, images, symbols);
     }
     return dt_strbuf_take(&out);
 }

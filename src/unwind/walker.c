@@ -56,6 +56,7 @@ static bool push_frame(walk *w, dt_frame_trust trust)
     f->ip = w->regs.rip;
     f->sp = w->regs.gpr[REG_RSP];
     f->trust = trust;
+    f->exact = w->exact;
     return true;
 }
 
@@ -279,39 +280,18 @@ static bool caller_is_valid(walk *w, uint64_t previous_sp)
 
 /* ---- Frame facts ---------------------------------------------------------- */
 
-static const char *copy_name(dt_stacks *s, const char *name)
+/* The module of a frame (caller frames looked up at ip-1, the call), or for
+ * addresses in no module their MemoryInfoList region. */
+static void locate_frame(walk *w, dt_frame *f)
 {
-    return name ? dt_arena_printf(&s->arena, "%s", name) : NULL;
-}
-
-/* Names a frame from the module's exports. An export below the start of the
- * function that .pdata says holds the address names another function, so
- * it is not used. Caller frames are looked up at ip-1 (the call). */
-static void name_frame(walk *w, dt_frame *f, bool is_caller)
-{
-    uint64_t lookup = is_caller ? f->ip - 1 : f->ip;
-    f->module = dt_dump_module_at(w->dump, lookup);
-    if (!f->module) {
-        const dt_memory_info *region = dt_dump_memory_info_at(w->dump, f->ip);
-        if (region) {
-            f->has_region = true;
-            f->region_type = region->type;
-            f->region_protect = region->protect;
-            f->likely_jit = region->type == 0x20000 && (region->protect & 0xF0) != 0;
-        }
-        return;
+    f->module = dt_dump_module_at(w->dump, f->exact ? f->ip : f->ip - 1);
+    const dt_memory_info *region = f->module ? NULL : dt_dump_memory_info_at(w->dump, f->ip);
+    if (region) {
+        f->has_region = true;
+        f->region_type = region->type;
+        f->region_protect = region->protect;
+        f->likely_jit = region->type == 0x20000 && (region->protect & 0xF0) != 0;
     }
-    const dt_image *image = w->images ? dt_image_set_get(w->images, f->module) : NULL;
-    if (!image)
-        return;
-    uint32_t rva = (uint32_t)(lookup - f->module->base);
-    const dt_image_export *e = dt_image_export_at_or_below(image, rva);
-    x64_unwind_source source = dt_x64_image_source(image, f->module->base);
-    uint32_t start;
-    if (!e || (dt_x64_function_start(&source, rva, &start) && e->rva < start))
-        return;
-    f->function = copy_name(w->stacks, e->name);
-    f->function_offset = f->ip - (f->module->base + e->rva);
 }
 
 /* ---- Threads -------------------------------------------------------------- */
@@ -358,7 +338,7 @@ static void record_stack(walk *w, dt_thread_stack *out)
     if (out->frames) {
         for (size_t i = 0; i < w->count; i++) {
             out->frames[i] = w->frames[i];
-            name_frame(w, &out->frames[i], i > 0 && out->frames[i].trust != DT_TRUST_CONTEXT);
+            locate_frame(w, &out->frames[i]);
         }
         out->frame_count = w->count;
     }

@@ -478,21 +478,3 @@ x64_unwind_source dt_x64_image_source(const dt_image *image, uint64_t base)
     x64_unwind_source s = {base, image_find, image_read, image};
     return s;
 }
-
-bool dt_x64_function_start(const x64_unwind_source *source, uint32_t rva, uint32_t *start)
-{
-    dt_runtime_function entry, primary;
-    if (source->find(source->ctx, rva, &entry, &primary) != DT_OK)
-        return false;
-    unwind_info info;
-    uint32_t begin = primary.begin;
-    uint32_t data = primary.unwind_data & ~DT_RUNTIME_FUNCTION_INDIRECT;
-    for (int depth = 0; depth < MAX_CHAIN_DEPTH && read_info(source, data, &info); depth++) {
-        if (!(info.flags & UNW_FLAG_CHAININFO))
-            break;
-        begin = info.parent.begin;
-        data = info.parent.unwind_data & ~DT_RUNTIME_FUNCTION_INDIRECT;
-    }
-    *start = begin;
-    return true;
-}

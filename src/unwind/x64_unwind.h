@@ -56,8 +56,4 @@ x64_unwind_result dt_x64_unwind_frame(const x64_unwind_source *source, const dt_
 /* Unwind source over a module image. */
 x64_unwind_source dt_x64_image_source(const dt_image *image, uint64_t base);
 
-/* The start RVA of the function holding `rva` (following chained UNWIND_INFO
- * to the primary function), or false when unknown. */
-bool dt_x64_function_start(const x64_unwind_source *source, uint32_t rva, uint32_t *start);
-
 #endif

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dt_walk_options options = {256, images};
         dt_stacks *stacks;
         if (dt_walk_threads(&stacks, dump, &options) == DT_OK) {
-            free(dt_report_stacks(dump, stacks, images, DT_FORMAT_JSON, true));
+            free(dt_report_stacks(dump, stacks, images, NULL, DT_FORMAT_JSON, true));
             dt_stacks_free(stacks);
         }
         dt_image_set_free(images);

@@ -1,9 +1,12 @@
 """Shared helpers of the script tests: running the CLI, validating reports
 against docs/report.schema.json, and counting results."""
+import functools
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 
 SOURCE_DIR = os.environ.get("DT_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 SHARED_DIR = os.environ.get("DT_SHARED_DIR", os.path.join(SOURCE_DIR, "..", "shared"))
@@ -34,7 +37,8 @@ def validate(document):
             schema = json.load(f)
         jsonschema.Draft202012Validator.check_schema(schema)
         _validator = jsonschema.Draft202012Validator(schema)
-    return [f"{'/'.join(map(str, e.path))}: {e.message}" for e in _validator.iter_errors(document)]
+    errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in _validator.iter_errors(document)]
+    return errors[:3] + ([f"... {len(errors) - 3} more"] if len(errors) > 3 else [])
 
 
 class Results:
@@ -78,3 +82,27 @@ def corpus_dumps():
                              "threads": int(cells[6]), "modules": int(cells[7]),
                              "exception": cells[8] or None})
     return rows
+
+
+class Server:
+    """A static file server on 127.0.0.1 that records the paths asked for."""
+
+    def __init__(self, root):
+        self.requests = []
+        requests = self.requests
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def log_request(self, code="-", size="-"):
+                requests.append(self.path)
+
+            def log_message(self, *args):
+                pass
+
+        handler = functools.partial(Handler, directory=root)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -3,43 +3,16 @@ images are downloaded by <name>/<TIMESTAMP><SIZEOFIMAGE>/<name> into the
 cache and used; a later run finds them in the cache without the server;
 --offline never asks the server; a missing file is asked for once per run
 (negative cache) and reported."""
-import functools
-import http.server
 import json
 import os
 import shutil
 import subprocess
 import tempfile
-import threading
 
-from harness import Results, run
+from harness import Results, Server, run
 
 R = Results("symbol-server")
 SYNTH = os.path.join(os.environ.get("DT_BUILD_DIR", "build"), "tests", "dt-synth")
-
-
-class Server:
-    """A static file server on 127.0.0.1 that records the paths asked for."""
-
-    def __init__(self, root):
-        self.requests = []
-        requests = self.requests
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def log_request(self, code="-", size="-"):
-                requests.append(self.path)
-
-            def log_message(self, *args):
-                pass
-
-        handler = functools.partial(Handler, directory=root)
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def publish_images(scenario, served):

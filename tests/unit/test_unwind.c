@@ -354,10 +354,6 @@ static void test_chained_info(void **state)
     assert_int_equal(regs.gpr[RSI], 0x5151);
     assert_int_equal(regs.gpr[RBX], 0xb0b0);
     assert_int_equal(regs.rip, BASE + 0x1666);
-    x64_unwind_source source = {BASE, fake_find, fake_read, &img};
-    uint32_t start;
-    assert_true(dt_x64_function_start(&source, 0x1250, &start));
-    assert_int_equal(start, 0x1000);
     free_stack(&s);
 }
 
