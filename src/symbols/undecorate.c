@@ -39,6 +39,10 @@ typedef struct undecorator {
     backrefs refs;
     char pool[POOL_SIZE];
     size_t pool_used;
+    /* The last function pointer type built, and where in it a further
+     * pointer's '*' goes: "void (__cdecl *<here>)(void)". */
+    const char *function_pointer;
+    size_t function_pointer_split;
 } undecorator;
 
 /* ---- Input and output primitives ---- */
@@ -108,10 +112,13 @@ static void leave(undecorator *u)
     u->depth--;
 }
 
-/* Remembers an identifier for back-references '0'..'9' (no duplicates). */
+/* Remembers an identifier for back-references '0'..'9' (no duplicates);
+ * NULL (a failed parse) is ignored. */
 static void remember_name(undecorator *u, const char *name)
 {
     backrefs *r = &u->refs;
+    if (!name)
+        return;
     for (size_t i = 0; i < r->name_count; i++)
         if (strcmp(r->names[i], name) == 0)
             return;
@@ -173,6 +180,7 @@ static const char *type(undecorator *u);
 static const char *qualified_name(undecorator *u);
 static const char *template_name(undecorator *u);
 static bool skip_symbol_encoding(undecorator *u, const char **return_type);
+static const char *decorated_symbol(undecorator *u, bool nested, bool *extern_c);
 
 static const char *primitive(char c)
 {
@@ -278,7 +286,22 @@ static const char *function_pointer(undecorator *u, const char *star)
     const char *ret, *params;
     if (!cc || !function_type(u, &ret, &params))
         return fail(u), NULL;
-    return fmt(u, "%s (%s %s)(%s)", ret, cc, star, params);
+    const char *t = fmt(u, "%s (%s %s)(%s)", ret, cc, star, params);
+    u->function_pointer = t;
+    u->function_pointer_split = strlen(ret) + 2 + strlen(cc) + 1 + strlen(star);
+    return t;
+}
+
+/* A pointer to a function pointer: the new '*' goes inside the
+ * parentheses, "void (__cdecl **)(void)". */
+static const char *pointer_to_function_pointer(undecorator *u, const char *pointee,
+                                               const char *star, const char *self_cv)
+{
+    size_t split = u->function_pointer_split;
+    const char *t = fmt(u, "%.*s%s%s%s", (int)split, pointee, star, self_cv, pointee + split);
+    u->function_pointer = t;
+    u->function_pointer_split = split + strlen(star) + strlen(self_cv);
+    return t;
 }
 
 static const char *cv_suffix(char cv)
@@ -300,11 +323,13 @@ static const char *pointer(undecorator *u, const char *star, const char *self_cv
     while (peek(u) == 'E' || peek(u) == 'F' || peek(u) == 'I')
         u->pos++;
     if (take(u, "6"))
-        return function_pointer(u, star);
+        return function_pointer(u, *self_cv ? fmt(u, "%s%s", star, self_cv) : star);
     const char *cv = cv_suffix(next(u));
     const char *pointee = cv ? type(u) : NULL;
     if (!pointee)
         return fail(u), NULL;
+    if (pointee == u->function_pointer && !*cv)
+        return pointer_to_function_pointer(u, pointee, star, self_cv);
     size_t n = strlen(pointee);
     bool glue = n && (pointee[n - 1] == '*' || pointee[n - 1] == '&');
     return fmt(u, "%s%s%s%s%s", pointee, cv, glue && !*cv ? "" : " ", star, self_cv);
@@ -549,10 +574,8 @@ static const char *local_scope(undecorator *u, const char **function)
         return NULL;
     backrefs outer = u->refs;
     memset(&u->refs, 0, sizeof u->refs);
-    const char *name = qualified_name(u);
-    bool extern_c = take(u, "9");
-    if (name && !extern_c)
-        skip_symbol_encoding(u, NULL);
+    bool extern_c = false;
+    const char *name = decorated_symbol(u, true, &extern_c);
     u->refs = outer;
     leave(u);
     if (!name || u->failed)
@@ -563,7 +586,7 @@ static const char *local_scope(undecorator *u, const char **function)
 
 /* Scope fragments up to '@', innermost first, joined outermost first as
  * "a::b::innermost". `innermost` may be NULL (constructor scopes). */
-static const char *scope_chain(undecorator *u, const char *innermost)
+static const char *scope_chain(undecorator *u, const char *innermost, const char **first_parsed)
 {
     const char *parts[MAX_SCOPES];
     size_t count = 0;
@@ -585,6 +608,8 @@ static const char *scope_chain(undecorator *u, const char *innermost)
             remember_name(u, part);
         if (!part)
             return fail(u), NULL;
+        if (first_parsed && !*first_parsed)
+            *first_parsed = part;
         parts[count++] = part;
         if (function)
             parts[count++] = function;
@@ -607,7 +632,7 @@ static const char *qualified_name(undecorator *u)
         remember_name(u, first = template_name(u));
     else if ((first = simple_name(u)))
         remember_name(u, first);
-    const char *out = first ? scope_chain(u, first) : NULL;
+    const char *out = first ? scope_chain(u, first, NULL) : NULL;
     leave(u);
     return out;
 }
@@ -659,11 +684,10 @@ static const char *vftable_suffix(undecorator *u)
 }
 
 /* Names the constructor, destructor or conversion operator after the
- * class (the scope's last fragment) or return type. */
-static const char *finish_special(undecorator *u, special_kind kind, const char *scope)
+ * class (the innermost scope fragment) or the return type. */
+static const char *finish_special(undecorator *u, special_kind kind, const char *scope,
+                                  const char *cls)
 {
-    const char *cls = strrchr(scope, ':');
-    cls = cls ? cls + 1 : scope;
     if (kind == SPECIAL_CTOR)
         return fmt(u, "%s::%s", scope, cls);
     if (kind == SPECIAL_DTOR)
@@ -674,12 +698,16 @@ static const char *finish_special(undecorator *u, special_kind kind, const char 
     return fmt(u, "%s::operator %s", scope, ret);
 }
 
-static const char *decorated_symbol(undecorator *u)
+/* The symbol after its leading '?': name, scope chain and, for a symbol
+ * nested in a local scope (`nested`), its whole type encoding; the
+ * top-level encoding is read only where the name depends on it. */
+static const char *decorated_symbol(undecorator *u, bool nested, bool *extern_c)
 {
     if (take(u, "?_C@"))
-        return "`string'";
+        return nested ? (fail(u), NULL) : "`string'";
     special_kind kind = SPECIAL_NONE;
-    const char *name;
+    const char *name, *full = NULL, *cls = NULL;
+    bool encoding_read = false;
     if (take(u, "?$"))
         remember_name(u, name = template_name(u));
     else if (take(u, "?"))
@@ -691,17 +719,21 @@ static const char *decorated_symbol(undecorator *u)
     if (kind == SPECIAL_RTTI0) { /* the type described, then the name */
         const char *t = type(u);
         size_t n = t ? strlen(t) : 0;
-        return t ? fmt(u, "%s%s%s", t, n && t[n - 1] == '*' ? "" : " ", name) : NULL;
+        full = t ? fmt(u, "%s%s%s", t, n && t[n - 1] == '*' ? "" : " ", name) : NULL;
+    } else if (kind == SPECIAL_CTOR || kind == SPECIAL_DTOR || kind == SPECIAL_CAST) {
+        const char *scope = scope_chain(u, NULL, &cls);
+        full = scope && cls ? finish_special(u, kind, scope, cls) : (fail(u), NULL);
+        encoding_read = kind == SPECIAL_CAST;
+    } else {
+        full = scope_chain(u, name, NULL);
+        if (full && strcmp(name, "`vftable'") == 0)
+            full = fmt(u, "%s%s", full, vftable_suffix(u));
     }
-    if (kind == SPECIAL_CTOR || kind == SPECIAL_DTOR || kind == SPECIAL_CAST) {
-        const char *scope = scope_chain(u, NULL);
-        if (!scope || !*scope)
-            return fail(u), NULL;
-        return finish_special(u, kind, scope);
+    if (full && nested && !encoding_read) {
+        *extern_c = peek(u) == '9';
+        if (!skip_symbol_encoding(u, NULL))
+            return NULL;
     }
-    const char *full = scope_chain(u, name);
-    if (full && strcmp(name, "`vftable'") == 0)
-        full = fmt(u, "%s%s", full, vftable_suffix(u));
     return full;
 }
 
@@ -723,8 +755,10 @@ bool dt_undecorate_msvc(const char *decorated, char *out, size_t size)
         u->depth = 0;
         u->failed = false;
         u->pool_used = 0;
+        u->function_pointer = NULL;
     }
-    const char *result = u ? decorated_symbol(u) : NULL;
+    bool extern_c;
+    const char *result = u ? decorated_symbol(u, false, &extern_c) : NULL;
     if (!result || u->failed || strlen(result) >= size) {
         snprintf(out, size, "%.*s", (int)(len < MAX_INPUT ? len : MAX_INPUT), decorated);
         return false;
