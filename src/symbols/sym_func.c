@@ -18,7 +18,15 @@ typedef struct address_range {
     uint64_t size;
 } address_range;
 
-enum { NO_PARENT = SIZE_MAX };
+enum { NOT_FOUND = SIZE_MAX };
+
+/* Inline frames for one chain of INLINE records, built once. */
+typedef struct inline_chain {
+    struct inline_chain *next;
+    size_t count;
+    size_t *records;         /* indexes, outermost first */
+    dt_inline_frame *frames; /* innermost first */
+} inline_chain;
 
 typedef struct inline_record {
     uint32_t depth;          /* nest level: 0 is inlined straight into the FUNC */
@@ -26,17 +34,21 @@ typedef struct inline_record {
     bool has_call_file;      /* older files omit the call site's file */
     uint64_t call_file;
     uint64_t origin;
-    size_t parent;           /* the enclosing record, NO_PARENT at depth 0 */
     size_t first_range;
     size_t range_count;
-    dt_inline_frame *chain;  /* depth + 1 frames, innermost first; on first use */
+    inline_chain *chains;    /* chains ending at this record, on first use */
 } inline_record;
 
+/* INLINE records nest by address: the record at nest level n + 1 that
+ * covers an address is inlined into the level-n record covering it. Files
+ * do not list them in tree order, so they are grouped by level. */
 struct sym_body {
     line_record *lines;      /* by address */
     size_t line_count;
     inline_record *inlines;  /* file order */
     size_t inline_count;
+    size_t *by_depth;        /* inline indexes grouped by level, file order within */
+    size_t depth_start[DT_SYM_MAX_INLINE_DEPTH + 1]; /* level d: by_depth[start[d]..start[d+1]) */
     address_range *ranges;
     size_t range_count;
 };
@@ -47,7 +59,6 @@ typedef struct body_parser {
     sym_vec lines;           /* line_record */
     sym_vec inlines;         /* inline_record */
     sym_vec ranges;          /* address_range */
-    size_t last_at_depth[DT_SYM_MAX_INLINE_DEPTH];
     bool out_of_memory;
 } body_parser;
 
@@ -119,34 +130,6 @@ static bool parse_inline_ranges(body_parser *p, sym_fields *f, size_t pairs, inl
     return true;
 }
 
-/* The enclosing record of a record at `depth`: the last one read at
- * depth - 1. False (with a diagnostic) when there is none. */
-static bool find_parent(body_parser *p, uint32_t depth, size_t *parent)
-{
-    if (depth >= DT_SYM_MAX_INLINE_DEPTH) {
-        sym_diag(p->sym, DT_DIAG_ERROR, &p->line, "INLINE", "nest level %u over the limit of %d",
-                 depth, DT_SYM_MAX_INLINE_DEPTH - 1);
-        return false;
-    }
-    *parent = depth == 0 ? NO_PARENT : p->last_at_depth[depth - 1];
-    if (depth > 0 && *parent == NO_PARENT) {
-        sym_diag(p->sym, DT_DIAG_ERROR, &p->line, "INLINE",
-                 "nest level %u without an enclosing level %u record before it", depth,
-                 depth - 1);
-        return false;
-    }
-    return true;
-}
-
-/* Records the newest record at `depth`; deeper records cannot nest in an
- * older one any more. */
-static void set_last_at_depth(body_parser *p, uint32_t depth, size_t index)
-{
-    p->last_at_depth[depth] = index;
-    for (size_t d = depth + 1; d < DT_SYM_MAX_INLINE_DEPTH; d++)
-        p->last_at_depth[d] = NO_PARENT;
-}
-
 /* INLINE nest_level call_site_line call_site_file_num origin_num
  *        (address size)+
  * with decimal numbers and hex ranges. Files written before the call site
@@ -167,16 +150,18 @@ static void parse_inline_record(body_parser *p)
                  "expected decimal nest level, call line, [call file,] origin and ranges");
         return;
     }
+    if (depth >= DT_SYM_MAX_INLINE_DEPTH) {
+        sym_diag(p->sym, DT_DIAG_ERROR, &p->line, "INLINE", "nest level %llu over the limit of %d",
+                 (unsigned long long)depth, DT_SYM_MAX_INLINE_DEPTH - 1);
+        return;
+    }
     inline_record rec = {.depth = (uint32_t)depth, .call_line = (uint32_t)call_line,
                          .has_call_file = has_file, .call_file = call_file, .origin = origin};
-    if (!find_parent(p, rec.depth, &rec.parent) ||
-        !parse_inline_ranges(p, &f, (fields - head) / 2, &rec))
+    if (!parse_inline_ranges(p, &f, (fields - head) / 2, &rec))
         return;
     inline_record *slot = push(p, &p->inlines, sizeof *slot);
-    if (!slot)
-        return;
-    *slot = rec;
-    set_last_at_depth(p, rec.depth, p->inlines.count - 1);
+    if (slot)
+        *slot = rec;
 }
 
 static void parse_body_line(body_parser *p, size_t *records)
@@ -217,6 +202,28 @@ static void sort_lines(sym_vec *lines)
     }
 }
 
+/* Counting sort of the INLINE records by nest level. Without memory for
+ * the index no inline frames are reported. */
+static void group_by_depth(dt_sym_file *sym, sym_body *body)
+{
+    size_t counts[DT_SYM_MAX_INLINE_DEPTH] = {0};
+    for (size_t i = 0; i < body->inline_count; i++)
+        counts[body->inlines[i].depth]++;
+    for (size_t d = 0; d < DT_SYM_MAX_INLINE_DEPTH; d++)
+        body->depth_start[d + 1] = body->depth_start[d] + counts[d];
+    body->by_depth = body->inline_count
+                         ? dt_arena_array(&sym->arena, body->inline_count, sizeof(size_t))
+                         : NULL;
+    if (!body->by_depth) {
+        memset(body->depth_start, 0, sizeof body->depth_start);
+        return;
+    }
+    size_t next[DT_SYM_MAX_INLINE_DEPTH];
+    memcpy(next, body->depth_start, sizeof next);
+    for (size_t i = 0; i < body->inline_count; i++)
+        body->by_depth[next[body->inlines[i].depth]++] = i;
+}
+
 /* Moves a vector's items into the arena (the file's lifetime). */
 static void *move_to_arena(dt_sym_file *sym, sym_vec *vec, size_t item_size, size_t *count)
 {
@@ -240,8 +247,6 @@ sym_body *sym_func_body(dt_sym_file *sym, sym_func *func)
     if (func->body)
         return func->body;
     body_parser p = {.sym = sym, .line = {.number = func->line_number}};
-    for (size_t d = 0; d < DT_SYM_MAX_INLINE_DEPTH; d++)
-        p.last_at_depth[d] = NO_PARENT;
     size_t pos = (size_t)func->body_begin, records = 0;
     while (!p.out_of_memory && sym_next_line(sym->text, (size_t)func->body_end, &pos, &p.line))
         parse_body_line(&p, &records);
@@ -254,6 +259,7 @@ sym_body *sym_func_body(dt_sym_file *sym, sym_func *func)
     body->lines = move_to_arena(sym, &p.lines, sizeof(line_record), &body->line_count);
     body->inlines = move_to_arena(sym, &p.inlines, sizeof(inline_record), &body->inline_count);
     body->ranges = move_to_arena(sym, &p.ranges, sizeof(address_range), &body->range_count);
+    group_by_depth(sym, body);
     func->body = body;
     return body;
 }
@@ -288,22 +294,24 @@ static bool inline_covers(const sym_body *body, const inline_record *rec, uint64
     return false;
 }
 
-/* The deepest INLINE record covering `rva` whose enclosing records all
- * cover it too; NO_PARENT when none does. Descends one level per round. */
-static size_t find_innermost_inline(const sym_body *body, uint64_t rva)
+/* The INLINE records covering `rva`, one per nest level from 0 down, until
+ * a level has none; the first in file order wins within a level. */
+static size_t find_inline_path(const sym_body *body, uint64_t rva,
+                               size_t path[DT_SYM_MAX_INLINE_DEPTH])
 {
-    size_t current = NO_PARENT;
-    for (size_t depth = 0; depth < DT_SYM_MAX_INLINE_DEPTH; depth++) {
-        size_t child = NO_PARENT;
-        for (size_t i = 0; i < body->inline_count && child == NO_PARENT; i++) {
-            if (body->inlines[i].parent == current && inline_covers(body, &body->inlines[i], rva))
-                child = i;
+    size_t depth = 0;
+    for (; depth < DT_SYM_MAX_INLINE_DEPTH; depth++) {
+        size_t found = NOT_FOUND;
+        for (size_t k = body->depth_start[depth];
+             k < body->depth_start[depth + 1] && found == NOT_FOUND; k++) {
+            if (inline_covers(body, &body->inlines[body->by_depth[k]], rva))
+                found = body->by_depth[k];
         }
-        if (child == NO_PARENT)
+        if (found == NOT_FOUND)
             break;
-        current = child;
+        path[depth] = found;
     }
-    return current;
+    return depth;
 }
 
 static const char *origin_name(dt_sym_file *sym, uint64_t origin)
@@ -315,32 +323,45 @@ static const char *origin_name(dt_sym_file *sym, uint64_t origin)
     return name ? name : "(unknown inline origin)";
 }
 
-/* The frames from `innermost` out to depth 0, built once per record. Each
- * frame names the inlined function and where it was called from. */
-static const dt_inline_frame *inline_chain(dt_sym_file *sym, sym_body *body, size_t innermost,
-                                           size_t *count)
+/* Frames for `path`, innermost first: each names the inlined function and
+ * where it was called from. */
+static inline_chain *build_chain(dt_sym_file *sym, sym_body *body, const size_t *path,
+                                 size_t count)
 {
-    inline_record *rec = &body->inlines[innermost];
-    *count = 0;
-    if (!rec->chain) {
-        size_t frames = (size_t)rec->depth + 1;
-        dt_inline_frame *chain = dt_arena_array(&sym->arena, frames, sizeof *chain);
-        if (!chain)
-            return NULL;
-        size_t index = innermost;
-        for (size_t i = 0; i < frames && index != NO_PARENT; i++) {
-            const inline_record *r = &body->inlines[index];
-            chain[i].function = origin_name(sym, r->origin);
-            chain[i].file = r->has_call_file ? sym_named_lookup(sym, &sym->files, r->call_file,
-                                                                "FILE")
-                                             : NULL;
-            chain[i].line = r->call_line;
-            index = r->parent;
-        }
-        rec->chain = chain;
+    inline_chain *chain = dt_arena_alloc(&sym->arena, sizeof *chain);
+    size_t *records = dt_arena_array(&sym->arena, count, sizeof *records);
+    dt_inline_frame *frames = dt_arena_array(&sym->arena, count, sizeof *frames);
+    if (!chain || !records || !frames)
+        return NULL;
+    memcpy(records, path, count * sizeof *records);
+    for (size_t i = 0; i < count; i++) {
+        const inline_record *r = &body->inlines[path[count - 1 - i]];
+        frames[i].function = origin_name(sym, r->origin);
+        frames[i].file = r->has_call_file
+                             ? sym_named_lookup(sym, &sym->files, r->call_file, "FILE")
+                             : NULL;
+        frames[i].line = r->call_line;
     }
-    *count = (size_t)rec->depth + 1;
-    return rec->chain;
+    *chain = (inline_chain){.count = count, .records = records, .frames = frames};
+    return chain;
+}
+
+/* The frames for `path`, shared by every lookup that takes the same path;
+ * built on first use and kept with the path's innermost record. */
+static const dt_inline_frame *inline_frames(dt_sym_file *sym, sym_body *body, const size_t *path,
+                                            size_t count)
+{
+    inline_record *innermost = &body->inlines[path[count - 1]];
+    for (inline_chain *c = innermost->chains; c; c = c->next) {
+        if (c->count == count && memcmp(c->records, path, count * sizeof *path) == 0)
+            return c->frames;
+    }
+    inline_chain *chain = build_chain(sym, body, path, count);
+    if (!chain)
+        return NULL;
+    chain->next = innermost->chains;
+    innermost->chains = chain;
+    return chain->frames;
 }
 
 void sym_func_resolve(dt_sym_file *sym, sym_func *func, uint64_t rva, dt_symbol *out)
@@ -360,7 +381,10 @@ void sym_func_resolve(dt_sym_file *sym, sym_func *func, uint64_t rva, dt_symbol 
         out->file = sym_named_lookup(sym, &sym->files, line->file, "FILE");
         out->line = line->line;
     }
-    size_t innermost = find_innermost_inline(body, rva);
-    if (innermost != NO_PARENT)
-        out->inlines = inline_chain(sym, body, innermost, &out->inline_count);
+    size_t path[DT_SYM_MAX_INLINE_DEPTH];
+    size_t depth = find_inline_path(body, rva, path);
+    if (depth > 0) {
+        out->inlines = inline_frames(sym, body, path, depth);
+        out->inline_count = out->inlines ? depth : 0;
+    }
 }

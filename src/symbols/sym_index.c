@@ -243,10 +243,14 @@ static void extend_func_body(index_state *st, const char *record)
     st->open_func->body_end = st->line.end;
 }
 
-static bool is_body_line(const sym_line *line)
+/* A line record starts with a hexadecimal address field; keywords never
+ * consist of hex digits only. */
+static bool is_line_record(const sym_line *line)
 {
-    return sym_is_hex_digit(line->text[0]) && !sym_starts_with(line, "FILE ", 5) &&
-           !sym_starts_with(line, "FUNC ", 5);
+    size_t i = 0;
+    while (i < line->length && sym_is_hex_digit(line->text[i]))
+        i++;
+    return i > 0 && (i == line->length || line->text[i] == ' ');
 }
 
 static void index_keyword(index_state *st)
@@ -278,7 +282,7 @@ static void index_line(index_state *st)
     const sym_line *line = &st->line;
     if (line->length == 0)
         return;
-    bool body = is_body_line(line) || sym_starts_with(line, "INLINE ", 7);
+    bool body = is_line_record(line) || sym_starts_with(line, "INLINE ", 7);
     bool delta = sym_starts_with(line, "STACK CFI ", 10) &&
                  !sym_starts_with(line, "STACK CFI INIT ", 15);
     if (!body)
