@@ -308,12 +308,16 @@ static void stack_bounds(walk *w, const dt_thread *t, uint64_t sp)
         w->stack_high = UINT64_MAX; /* unknown: only the increasing-SP rule bounds the walk */
 }
 
+/* x64 registers from the context; for other CPUs only the instruction and
+ * stack pointers (frame 0). */
 static void load_context(walk *w, const dt_context *ctx)
 {
     memset(&w->regs, 0, sizeof w->regs);
-    for (int r = 0; r < 16; r++)
-        w->regs.gpr[r] = ctx->regs[r];
-    w->regs.rip = ctx->regs[DT_AMD64_RIP];
+    if (ctx->cpu == DT_CPU_AMD64)
+        for (int r = 0; r < 16; r++)
+            w->regs.gpr[r] = ctx->regs[r];
+    w->regs.rip = dt_context_ip(ctx);
+    w->regs.gpr[REG_RSP] = dt_context_sp(ctx);
     w->exact = true;
 }
 
@@ -358,17 +362,19 @@ static void walk_thread(dt_stacks *stacks, const dt_dump *dump, const dt_walk_op
         out->end_reason = "the thread has no context";
         return;
     }
-    if (ctx->cpu != DT_CPU_AMD64) {
-        out->end_reason = "only x64 stacks are walked so far";
-        return;
-    }
     walk w = {.stacks = stacks, .dump = dump, .images = options ? options->images : NULL,
               .max_frames = DEFAULT_MAX_FRAMES, .thread_id = t->id};
     if (options && options->max_frames)
         w.max_frames = options->max_frames;
     load_context(&w, ctx);
-    stack_bounds(&w, t, w.regs.gpr[REG_RSP]);
-    walk_frames(&w);
+    if (ctx->cpu == DT_CPU_AMD64) {
+        stack_bounds(&w, t, w.regs.gpr[REG_RSP]);
+        walk_frames(&w);
+    } else {
+        /* Frame 0 is exact on any CPU; only x64 callers are walked so far. */
+        push_frame(&w, DT_TRUST_CONTEXT);
+        w.end_reason = "caller frames are walked for x64 only so far";
+    }
     record_stack(&w, out);
     free(w.frames);
 }
