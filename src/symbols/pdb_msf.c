@@ -225,10 +225,14 @@ bool pdb_stream_read(dt_pdb *pdb, uint32_t stream, uint32_t offset, uint8_t *out
     if (stream >= pdb->stream_count)
         return false;
     const pdb_stream *s = &pdb->streams[stream];
-    uint32_t bad;
+    uint32_t bad = 0;
     if (offset > s->size || n > s->size - offset)
         return false;
-    return copy_stream(pdb, s, offset, out, n, &bad);
+    if (copy_stream(pdb, s, offset, out, n, &bad))
+        return true;
+    pdb_diag(pdb, stream, 0, "stream directory",
+             "block %u of stream %u is past the end of the file", bad, stream);
+    return false;
 }
 
 /* Materializes a stream after checking its size against the budget. */
@@ -249,8 +253,8 @@ static bool materialize(dt_pdb *pdb, uint32_t stream, pdb_stream *s)
     }
     uint32_t bad = 0;
     if (!copy_stream(pdb, s, 0, s->data, s->size, &bad)) {
-        pdb_diag(pdb, stream, 0, what, "block %u of the stream is past the end of the file",
-                 bad);
+        pdb_diag(pdb, stream, 0, what, "block %u of stream %u is past the end of the file", bad,
+                 stream);
         free(s->data);
         s->data = NULL;
         return false;
