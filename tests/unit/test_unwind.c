@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "synth_dump.h"
+#include "dumptriage/unwind.h"
 #include "unwind/return_address.h"
 #include "unwind/x64_unwind.h"
 
@@ -421,6 +422,60 @@ static void test_refusals(void **state)
     free_stack(&s);
 }
 
+/* JIT code without an image: its RUNTIME_FUNCTION comes from the dump's
+ * FunctionTable stream and its UNWIND_INFO from dump memory, so the caller
+ * is recovered from unwind data (cfi), not by scanning. */
+static void test_function_table_stream(void **state)
+{
+    (void)state;
+    enum { JIT = 0x20000000 };
+    static uint8_t jit[0x200];
+    const uint8_t info[] = {1, 4, 1, 0, ALLOC_SMALL(4, 0x20)};
+    memcpy(jit + 0x100, info, sizeof info);
+    uint8_t table[24 + 32 + 12] = {0};
+    const uint32_t header[6] = {24, 32, 0, 12, 1, 0}; /* SizeOfHeader .. SizeOfAlignPad */
+    for (int i = 0; i < 6; i++)
+        synth_put_u32(table + 4 * i, header[i]);
+    synth_put_u64(table + 24, JIT);           /* MinimumAddress */
+    synth_put_u64(table + 32, JIT + 0x200);   /* MaximumAddress */
+    synth_put_u64(table + 40, JIT);           /* BaseAddress */
+    synth_put_u32(table + 48, 1);             /* EntryCount */
+    synth_put_u32(table + 56, 0x000);         /* RUNTIME_FUNCTION: Begin */
+    synth_put_u32(table + 60, 0x080);         /* End */
+    synth_put_u32(table + 64, 0x100);         /* UnwindData */
+    uint8_t stack[0x30] = {0};
+    synth_put_u64(stack + 0x20, JIT + 0x50);  /* return address into the same JIT function */
+    synth_dump *d = synth_dump_new();
+    synth_system_info sys = {.cpu = SYNTH_CPU_AMD64, .major = 10, .build = 19041};
+    synth_dump_set_system_info(d, &sys);
+    synth_thread t = {.id = 7, .stack_start = STACK, .stack = stack, .stack_size = sizeof stack,
+                      .has_context = true};
+    synth_context_init(&t.context, SYNTH_CPU_AMD64);
+    t.context.regs[DT_AMD64_RIP] = JIT + 0x40;
+    t.context.regs[DT_AMD64_RSP] = STACK;
+    synth_dump_add_thread(d, &t);
+    synth_dump_add_memory(d, JIT, jit, sizeof jit);
+    synth_dump_add_raw_stream(d, SYNTH_STREAM_FUNCTION_TABLE, table, sizeof table);
+    synth_buf bytes;
+    synth_buf_init(&bytes);
+    synth_dump_write(d, &bytes);
+    synth_dump_free(d);
+    dt_dump *dump;
+    dt_error err;
+    assert_int_equal(dt_dump_open_memory(&dump, bytes.data, bytes.size, "jit.dmp", &err), DT_OK);
+    dt_stacks *stacks;
+    assert_int_equal(dt_walk_threads(&stacks, dump, NULL), DT_OK);
+    size_t n;
+    const dt_thread_stack *threads = dt_stacks_threads(stacks, &n);
+    assert_true(threads[0].frame_count >= 2);
+    assert_int_equal(threads[0].frames[1].ip, JIT + 0x50);
+    assert_int_equal(threads[0].frames[1].sp, STACK + 0x28);
+    assert_int_equal(threads[0].frames[1].trust, DT_TRUST_CFI);
+    dt_stacks_free(stacks);
+    dt_dump_free(dump);
+    synth_buf_free(&bytes);
+}
+
 static void test_call_site_check(void **state)
 {
     (void)state;
@@ -462,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_chain_loop_is_bounded),
         cmocka_unit_test(test_indirect_fragment),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_function_table_stream),
         cmocka_unit_test(test_call_site_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
