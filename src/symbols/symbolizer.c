@@ -116,6 +116,31 @@ static bool accept_sym(void *ctx, const char *path)
     return true;
 }
 
+/* A CAB-compressed store entry ("x.pd_", magic "MSCF"): reported, not read. */
+static bool report_cab(void *ctx, const char *path)
+{
+    file_search *f = ctx;
+    FILE *file = fopen(path, "rb");
+    char magic[4] = {0};
+    bool cab = file && fread(magic, 1, 4, file) == 4 && memcmp(magic, "MSCF", 4) == 0;
+    if (file)
+        fclose(file);
+    if (cab)
+        NOTE(f->symbolizer, DT_DIAG_WARNING,
+             "%s is CAB-compressed; compressed symbol files are not supported (expand it with "
+             "cabextract into the same directory)", path);
+    return cab;
+}
+
+/* "x.pdb" -> "x.pd_", the name of a CAB-compressed copy in a symbol store. */
+static void compressed_name(const char *file, char out[NAME_SIZE])
+{
+    snprintf(out, NAME_SIZE, "%s", file);
+    size_t n = strlen(out);
+    if (n > 0)
+        out[n - 1] = '_';
+}
+
 /* "<debug file without its extension>.sym" (Breakpad store file name). */
 static void sym_file_name(const char *debug_file, char out[NAME_SIZE])
 {
@@ -134,7 +159,10 @@ static void find_debug_files(dt_symbolizer *s, module_sources *slot, const dt_mo
         return;
     const char *debug_file = dt_path_basename(m->codeview.pdb_path ? m->codeview.pdb_path : "");
     file_search f = {s, m, id, slot};
-    dt_store_find(s->path, debug_file, id, debug_file, accept_pdb, &f);
+    if (!dt_store_find(s->path, debug_file, id, debug_file, accept_pdb, &f)) {
+        compressed_name(debug_file, sym_name);
+        dt_store_find(s->path, debug_file, id, sym_name, report_cab, &f);
+    }
     sym_file_name(debug_file, sym_name);
     dt_store_find(s->path, debug_file, id, sym_name, accept_sym, &f);
 }

@@ -67,7 +67,34 @@ def main():
             server.stop()
         _, offline_trusts = frames(dump, entry, ["--offline"])
         R.equal(offline_trusts, trusts, "the cache serves a later run without the server")
+        check_symbol_downloads(tmp, scenario, dump)
     R.finish()
+
+
+def check_symbol_downloads(tmp, scenario, dump):
+    """The scenario's Breakpad store served over HTTP: .sym files are
+    downloaded into the symbol cache and name the frames; a CAB-compressed
+    PDB in the store is reported as unsupported."""
+    store = os.path.join(scenario, "symbols")
+    cab_dir = os.path.join(store, "w3dt.pdb")
+    ids = os.listdir(cab_dir) if os.path.isdir(cab_dir) else []
+    for i in ids:
+        with open(os.path.join(cab_dir, i, "w3dt.pd_"), "wb") as f:
+            f.write(b"MSCF" + bytes(60))
+    server = Server(store)
+    cache = os.path.join(tmp, "symbol-cache")
+    try:
+        doc, _ = frames(dump, os.path.join(scenario, "images"),
+                        ["--symbols", f"srv*{cache}*{server.url}"])
+    finally:
+        server.stop()
+    names = [f["display"] for t in doc["threads"] for f in t["frames"]]
+    R.check("w3dt!UL_APP_POOL::Cleanup+0x62" in names, f"downloaded .sym names frames: {names[:6]}")
+    R.check(any(name.endswith(".sym") for _, _, files in os.walk(cache) for name in files),
+            ".sym files stored in the symbol cache")
+    messages = [d["message"] for d in doc["diagnostics"]]
+    if ids:
+        R.check(any("CAB-compressed" in m for m in messages), "CAB-compressed PDB reported")
 
 
 main()
