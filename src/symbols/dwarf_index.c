@@ -227,7 +227,8 @@ void dwarf_index_build(dt_dwarf *dwarf)
     if (spans.full)
         dwarf_diag(dwarf, DT_DIAG_WARNING, NULL, -1,
                    "address index capped at %zu ranges (or out of memory)", spans.count);
-    qsort(spans.items, spans.count, sizeof *spans.items, compare_spans);
+    if (spans.count > 1)
+        qsort(spans.items, spans.count, sizeof *spans.items, compare_spans);
     dwarf->spans = spans.items;
     dwarf->span_count = spans.count;
 }

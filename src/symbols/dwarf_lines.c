@@ -123,7 +123,8 @@ void dwarf_lines_load(dt_dwarf *dwarf, dwarf_unit *unit, Dwarf_Die cu_die)
         dwarf_diag_error(dwarf, "reading the line table rows", error);
     dwarf_srclines_dealloc_b(context);
     unit->line_version = (uint16_t)version;
-    qsort(unit->lines, unit->line_count, sizeof *unit->lines, compare_spans);
+    if (unit->line_count > 1)
+        qsort(unit->lines, unit->line_count, sizeof *unit->lines, compare_spans);
     read_files(dwarf, unit, cu_die);
 }
 
