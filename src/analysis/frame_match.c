@@ -49,10 +49,12 @@ bool an_is_syscall_name(const char *name)
            isupper((unsigned char)name[2]);
 }
 
+/* "Zw" followed by a letter (or, in a pattern, a wildcard) reads as "Nt". */
 static name_view function_view(const char *text, size_t length)
 {
     bool zw = length > 2 && tolower((unsigned char)text[0]) == 'z' &&
-              tolower((unsigned char)text[1]) == 'w' && isalpha((unsigned char)text[2]);
+              tolower((unsigned char)text[1]) == 'w' &&
+              (isalpha((unsigned char)text[2]) || text[2] == '*' || text[2] == '?');
     return (name_view){text, length, zw};
 }
 
