@@ -5,7 +5,8 @@
 #include "cli/cli.h"
 #include "dumptriage/version.h"
 
-static const cli_command *const commands[] = {&cli_info_command, &cli_stacks_command};
+static const cli_command *const commands[] = {&cli_info_command, &cli_stacks_command,
+                                              &cli_rules_command};
 enum { COMMAND_COUNT = sizeof commands / sizeof commands[0] };
 
 static void print_help(FILE *to)

@@ -1,0 +1,13 @@
+/* The built-in rule files, embedded at build time from the rules folder by
+ * src/rules/embed_rules.cmake into builtin_rules.c. */
+#ifndef DT_RULES_BUILTIN_H
+#define DT_RULES_BUILTIN_H
+
+#include <stddef.h>
+
+#include "dumptriage/rules.h"
+
+extern const dt_builtin_rule_file dt_builtin_rule_file_table[];
+extern const size_t dt_builtin_rule_file_count;
+
+#endif
