@@ -218,6 +218,11 @@ dt_status dt_image_set_new(dt_image_set **out, const dt_dump *dump,
 const dt_image *dt_image_set_get(dt_image_set *set, const dt_module *module);
 /* Where the image of `module` came from: "dump memory" or the file's path.
  * NULL when it has no image or has not been requested yet. */
+/* The module's image as a file on disk: the same as dt_image_set_get unless
+ * that image came from dump memory, in which case the search path is
+ * searched for the file (sections such as DWARF are not loaded in memory).
+ * NULL when no file matches. */
+const dt_image *dt_image_set_get_file(dt_image_set *set, const dt_module *module);
 const char *dt_image_set_source(const dt_image_set *set, const dt_module *module);
 /* What the searches so far found wrong: mismatching files, refused names,
  * unreadable search directories, misses. Grows as modules are requested. */

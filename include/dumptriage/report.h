@@ -7,6 +7,7 @@
 #define DUMPTRIAGE_REPORT_H
 
 #include "dumptriage/dump.h"
+#include "dumptriage/triage.h"
 #include "dumptriage/unwind.h"
 
 #ifdef __cplusplus
@@ -15,7 +16,8 @@ extern "C" {
 
 #define DT_REPORT_SCHEMA_VERSION "1.0"
 
-typedef enum dt_format { DT_FORMAT_TEXT = 0, DT_FORMAT_JSON = 1 } dt_format;
+/* Per-dump formats. NDJSON is the JSON report on a single line. */
+typedef enum dt_format { DT_FORMAT_TEXT = 0, DT_FORMAT_JSON = 1, DT_FORMAT_NDJSON = 2 } dt_format;
 
 /* The `info` report of an open dump: a NUL-terminated string the caller
  * frees with free(), or NULL when out of memory. */
@@ -27,6 +29,10 @@ char *dt_report_info(const dt_dump *dump, dt_format format);
  * `symbols` the modules' symbol sources. Caller frees. */
 char *dt_report_stacks(const dt_dump *dump, const dt_stacks *stacks, dt_image_set *images,
                        dt_symbolizer *symbols, dt_format format, bool group);
+
+/* The `analyze` report of a triaged dump: verdict, bucket, findings, locks,
+ * stacks with thread states, and the dump's facts. Caller frees. */
+char *dt_report_analyze(const dt_triage *triage, dt_format format);
 
 /* The report of an input that could not be analyzed: `file`, `error`
  * {stage, message, offset}. Caller frees; NULL when out of memory. */

@@ -59,5 +59,6 @@ bool cli_write_stdout(const char *text);
 extern const cli_command cli_info_command;
 extern const cli_command cli_stacks_command;
 extern const cli_command cli_rules_command;
+extern const cli_command cli_analyze_command;
 
 #endif

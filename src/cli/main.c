@@ -6,7 +6,7 @@
 #include "dumptriage/version.h"
 
 static const cli_command *const commands[] = {&cli_info_command, &cli_stacks_command,
-                                              &cli_rules_command};
+                                              &cli_analyze_command, &cli_rules_command};
 enum { COMMAND_COUNT = sizeof commands / sizeof commands[0] };
 
 static void print_help(FILE *to)

@@ -24,6 +24,8 @@ typedef struct module_slot {
     bool resolved;
     dt_image *image;
     const char *source;
+    bool disk_searched;      /* the on-disk image was looked for */
+    dt_image *file;          /* the on-disk image when `image` came from memory */
 } module_slot;
 
 struct dt_image_set {
@@ -136,6 +138,7 @@ static void resolve(dt_image_set *set, module_slot *slot, const dt_module *modul
         return;
     }
     dt_image *file = search_disk(&lk);
+    slot->disk_searched = true;
     if (file) {
         dt_image_free(memory);
         keep(slot, file, dt_image_label(file)); /* a file image's label is its path */
@@ -173,6 +176,21 @@ const dt_image *dt_image_set_get(dt_image_set *set, const dt_module *module)
         resolve(set, slot, module);
     }
     return slot->image;
+}
+
+const dt_image *dt_image_set_get_file(dt_image_set *set, const dt_module *module)
+{
+    const dt_image *image = dt_image_set_get(set, module);
+    module_slot *slot = image ? slot_of(set, module) : NULL;
+    if (!slot || slot->source != DUMP_MEMORY_SOURCE)
+        return image;
+    if (!slot->disk_searched) {
+        lookup lk = {.set = set, .module = module, .name = module->name};
+        snprintf(lk.id, sizeof lk.id, "%08X%x", module->timestamp, module->size);
+        slot->file = search_disk(&lk);
+        slot->disk_searched = true;
+    }
+    return slot->file;
 }
 
 const char *dt_image_set_source(const dt_image_set *set, const dt_module *module)
@@ -254,8 +272,10 @@ void dt_image_set_free(dt_image_set *set)
 {
     if (!set)
         return;
-    for (size_t i = 0; set->slots && i < set->module_count; i++)
+    for (size_t i = 0; set->slots && i < set->module_count; i++) {
         dt_image_free(set->slots[i].image);
+        dt_image_free(set->slots[i].file);
+    }
     dt_store_path_free(set->path);
     free(set->slots);
     dt_diag_list_free(&set->diags);

@@ -119,9 +119,9 @@ static void json_info(dt_json *j, const dt_dump *dump)
 char *dt_report_info(const dt_dump *dump, dt_format format)
 {
     dt_strbuf out = {0};
-    if (format == DT_FORMAT_JSON) {
+    if (format != DT_FORMAT_TEXT) {
         dt_json j;
-        dt_json_init(&j, &out);
+        dt_json_init_for(&j, &out, format);
         json_info(&j, dump);
     } else {
         dt_text_info(&out, dump);
@@ -138,7 +138,7 @@ char *dt_report_error(const char *file, const char *stage, const dt_error *error
         return dt_strbuf_take(&out);
     }
     dt_json j;
-    dt_json_init(&j, &out);
+    dt_json_init_for(&j, &out, format);
     dt_json_object_begin(&j);
     dt_json_kv_string(&j, "schema_version", DT_REPORT_SCHEMA_VERSION);
     dt_json_kv_string(&j, "file", file);

@@ -1,5 +1,7 @@
 #include "report/json.h"
 
+#include "dumptriage/report.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,8 +12,16 @@ void dt_json_init(dt_json *j, dt_strbuf *out)
     j->out = out;
 }
 
+void dt_json_init_for(dt_json *j, dt_strbuf *out, int format)
+{
+    dt_json_init(j, out);
+    j->compact = format == DT_FORMAT_NDJSON;
+}
+
 static void newline_indent(dt_json *j)
 {
+    if (j->compact)
+        return;
     dt_strbuf_append(j->out, "\n", 1);
     for (int i = 0; i < j->depth; i++)
         dt_strbuf_append(j->out, "  ", 2);
@@ -58,8 +68,7 @@ void dt_json_object_end(dt_json *j) { close_container(j, '}'); }
 void dt_json_array_begin(dt_json *j) { open_container(j, '['); }
 void dt_json_array_end(dt_json *j) { close_container(j, ']'); }
 
-/* Length of the valid UTF-8 sequence at s, or 0 when invalid. */
-static size_t utf8_sequence(const unsigned char *s)
+size_t dt_utf8_sequence(const unsigned char *s)
 {
     size_t n;
     uint32_t cp;
@@ -92,7 +101,7 @@ void dt_json_escape(dt_strbuf *out, const char *s)
             dt_strbuf_printf(out, "\\u%04x", *p);
             p++;
         } else {
-            size_t n = utf8_sequence(p);
+            size_t n = dt_utf8_sequence(p);
             if (n == 0) {
                 dt_strbuf_puts(out, "\xEF\xBF\xBD");
                 p++;
@@ -109,7 +118,7 @@ void dt_json_key(dt_json *j, const char *key)
     before_item(j);
     dt_strbuf_append(j->out, "\"", 1);
     dt_json_escape(j->out, key);
-    dt_strbuf_append(j->out, "\": ", 3);
+    dt_strbuf_append(j->out, "\": ", j->compact ? 2 : 3);
     j->after_key = true;
 }
 

@@ -18,9 +18,12 @@ typedef struct dt_json {
     int depth;
     bool has_items[DT_JSON_MAX_DEPTH];
     bool after_key;
+    bool compact;            /* one line: no newlines or indentation */
 } dt_json;
 
 void dt_json_init(dt_json *j, dt_strbuf *out);
+/* A writer for `format`: compact for DT_FORMAT_NDJSON. */
+void dt_json_init_for(dt_json *j, dt_strbuf *out, int format);
 void dt_json_object_begin(dt_json *j);
 void dt_json_object_end(dt_json *j);
 void dt_json_array_begin(dt_json *j);
@@ -40,6 +43,9 @@ void dt_json_kv_uint(dt_json *j, const char *key, uint64_t value);
 void dt_json_kv_int(dt_json *j, const char *key, int64_t value);
 void dt_json_kv_hex(dt_json *j, const char *key, uint64_t value);
 void dt_json_kv_bool(dt_json *j, const char *key, bool value);
+
+/* Length of the valid UTF-8 sequence at `s` (1-4), or 0 when invalid. */
+size_t dt_utf8_sequence(const unsigned char *s);
 
 /* Appends `s` JSON-escaped (without quotes) to a buffer. */
 void dt_json_escape(dt_strbuf *out, const char *s);

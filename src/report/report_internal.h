@@ -3,6 +3,7 @@
 #define DT_REPORT_INTERNAL_H
 
 #include "dumptriage/report.h"
+#include "dumptriage/analysis.h"
 #include "dumptriage/symbolizer.h"
 #include "base/strbuf.h"
 #include "report/json.h"
@@ -59,11 +60,20 @@ void dt_json_report_registers(dt_json *j, const dt_context *ctx, bool has_contex
 
 /* The text form of the info report (text_info.c). */
 void dt_text_info(dt_strbuf *out, const dt_dump *dump);
-/* The summary lines every text report opens with: path, dump, system,
- * process, exception. */
+/* The summary lines of every text report: dump, system, process, exception. */
 void dt_text_summary(dt_strbuf *out, const dt_dump *dump);
 /* Diagnostics in text, under a heading; nothing when there are none. */
 void dt_text_diagnostic_items(dt_strbuf *out, const dt_diagnostic *diags, size_t n);
+
+/* Sections shared by the stacks and analyze reports (stacks.c). With an
+ * analysis, threads carry their state and wait primitive. */
+void dt_json_report_threads(dt_json *j, const dt_stacks *stacks, const dt_analysis *analysis);
+void dt_json_report_stack_groups(dt_json *j, const dt_stacks *stacks);
+void dt_json_report_all_diagnostics(dt_json *j, const dt_dump *dump, const dt_stacks *stacks,
+                                    dt_image_set *images, dt_symbolizer *symbols);
+void dt_text_stack_groups(dt_strbuf *out, const dt_stacks *stacks);
+void dt_text_all_diagnostics(dt_strbuf *out, const dt_dump *dump, const dt_stacks *stacks,
+                             dt_image_set *images, dt_symbolizer *symbols);
 
 /* Takes the buffer's string, or frees it and returns NULL when it failed. */
 char *dt_strbuf_take(dt_strbuf *b);

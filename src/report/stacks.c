@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "dumptriage/analysis.h"
 #include "dumptriage/unwind.h"
 
 enum { DISPLAY_SIZE = 512 };
@@ -66,7 +67,24 @@ static void json_frame(dt_json *j, const dt_frame *f, size_t index)
     dt_json_object_end(j);
 }
 
-static void json_thread(dt_json *j, const dt_thread_stack *s)
+/* The analysis facts of `thread_id`, or NULL. */
+static const dt_thread_facts *facts_of(const dt_analysis *analysis, uint32_t thread_id)
+{
+    size_t n = 0;
+    const dt_thread_facts *facts = analysis ? dt_analysis_threads(analysis, &n) : NULL;
+    for (size_t i = 0; i < n; i++)
+        if (facts[i].thread_id == thread_id)
+            return &facts[i];
+    return NULL;
+}
+
+static void json_thread_state(dt_json *j, const dt_thread_facts *facts)
+{
+    dt_json_kv_string(j, "state", dt_thread_state_name(facts->state));
+    dt_json_kv_string(j, "wait", dt_wait_kind_name(facts->wait));
+}
+
+static void json_thread(dt_json *j, const dt_thread_stack *s, const dt_analysis *analysis)
 {
     const dt_thread *t = s->thread;
     dt_json_object_begin(j);
@@ -76,6 +94,9 @@ static void json_thread(dt_json *j, const dt_thread_stack *s)
     dt_json_kv_uint(j, "stack_size", t->stack_size);
     dt_json_report_registers(j, &t->context, t->has_context);
     dt_json_kv_bool(j, "from_exception", s->from_exception);
+    const dt_thread_facts *facts = facts_of(analysis, t->id);
+    if (facts)
+        json_thread_state(j, facts);
     dt_json_key(j, "frames");
     dt_json_array_begin(j);
     for (size_t i = 0; i < s->frame_count; i++)
@@ -85,7 +106,18 @@ static void json_thread(dt_json *j, const dt_thread_stack *s)
     dt_json_object_end(j);
 }
 
-static void json_groups(dt_json *j, const dt_stacks *stacks)
+void dt_json_report_threads(dt_json *j, const dt_stacks *stacks, const dt_analysis *analysis)
+{
+    size_t n;
+    const dt_thread_stack *threads = dt_stacks_threads(stacks, &n);
+    dt_json_key(j, "threads");
+    dt_json_array_begin(j);
+    for (size_t i = 0; i < n; i++)
+        json_thread(j, &threads[i], analysis);
+    dt_json_array_end(j);
+}
+
+void dt_json_report_stack_groups(dt_json *j, const dt_stacks *stacks)
 {
     size_t n, thread_count;
     const dt_stack_group *groups = dt_stacks_groups(stacks, &n);
@@ -114,8 +146,8 @@ static void json_groups(dt_json *j, const dt_stacks *stacks)
     dt_json_array_end(j);
 }
 
-static void json_all_diagnostics(dt_json *j, const dt_dump *dump, const dt_stacks *stacks,
-                                 dt_image_set *images, dt_symbolizer *symbols)
+void dt_json_report_all_diagnostics(dt_json *j, const dt_dump *dump, const dt_stacks *stacks,
+                                    dt_image_set *images, dt_symbolizer *symbols)
 {
     size_t n;
     const dt_diagnostic *diags;
@@ -139,20 +171,14 @@ static void json_all_diagnostics(dt_json *j, const dt_dump *dump, const dt_stack
 static void json_stacks(dt_json *j, const dt_dump *dump, const dt_stacks *stacks,
                         dt_image_set *images, dt_symbolizer *symbols)
 {
-    size_t n;
-    const dt_thread_stack *threads = dt_stacks_threads(stacks, &n);
     dt_json_report_begin(j, dump, "stacks");
     dt_json_report_system(j, dump);
     dt_json_report_process(j, dump);
     dt_json_report_exception(j, dump);
     dt_json_report_modules(j, dump, symbols);
-    dt_json_key(j, "threads");
-    dt_json_array_begin(j);
-    for (size_t i = 0; i < n; i++)
-        json_thread(j, &threads[i]);
-    dt_json_array_end(j);
-    json_groups(j, stacks);
-    json_all_diagnostics(j, dump, stacks, images, symbols);
+    dt_json_report_threads(j, stacks, NULL);
+    dt_json_report_stack_groups(j, stacks);
+    dt_json_report_all_diagnostics(j, dump, stacks, images, symbols);
     dt_json_object_end(j);
 }
 
@@ -193,7 +219,7 @@ static void text_thread_ids(dt_strbuf *out, const dt_thread_stack *threads,
         dt_strbuf_printf(out, "%s%u", i ? ", " : "", threads[g->threads[i]].thread->id);
 }
 
-static void text_groups(dt_strbuf *out, const dt_stacks *stacks)
+void dt_text_stack_groups(dt_strbuf *out, const dt_stacks *stacks)
 {
     size_t n, count;
     const dt_stack_group *groups = dt_stacks_groups(stacks, &n);
@@ -222,8 +248,8 @@ static void text_threads(dt_strbuf *out, const dt_stacks *stacks)
     }
 }
 
-static void text_all_diagnostics(dt_strbuf *out, const dt_dump *dump, const dt_stacks *stacks,
-                                 dt_image_set *images, dt_symbolizer *symbols)
+void dt_text_all_diagnostics(dt_strbuf *out, const dt_dump *dump, const dt_stacks *stacks,
+                             dt_image_set *images, dt_symbolizer *symbols)
 {
     size_t a, b = 0, c = 0, d;
     const dt_diagnostic *dump_diags = dt_dump_diagnostics(dump, &a);
@@ -241,14 +267,15 @@ char *dt_report_stacks(const dt_dump *dump, const dt_stacks *stacks, dt_image_se
                        dt_symbolizer *symbols, dt_format format, bool group)
 {
     dt_strbuf out = {0};
-    if (format == DT_FORMAT_JSON) {
+    if (format != DT_FORMAT_TEXT) {
         dt_json j;
-        dt_json_init(&j, &out);
+        dt_json_init_for(&j, &out, format);
         json_stacks(&j, dump, stacks, images, symbols);
     } else {
+        dt_strbuf_printf(&out, "%s\n", dt_dump_path(dump));
         dt_text_summary(&out, dump);
-        group ? text_groups(&out, stacks) : text_threads(&out, stacks);
-        text_all_diagnostics(&out, dump, stacks, images, symbols);
+        group ? dt_text_stack_groups(&out, stacks) : text_threads(&out, stacks);
+        dt_text_all_diagnostics(&out, dump, stacks, images, symbols);
     }
     return dt_strbuf_take(&out);
 }

@@ -192,7 +192,6 @@ static void text_diagnostics(dt_strbuf *out, const dt_dump *dump)
 
 void dt_text_summary(dt_strbuf *out, const dt_dump *dump)
 {
-    dt_strbuf_printf(out, "%s\n", dt_dump_path(dump));
     text_dump_line(out, dump);
     text_system_line(out, dump);
     text_process_line(out, dump);
@@ -201,6 +200,7 @@ void dt_text_summary(dt_strbuf *out, const dt_dump *dump)
 
 void dt_text_info(dt_strbuf *out, const dt_dump *dump)
 {
+    dt_strbuf_printf(out, "%s\n", dt_dump_path(dump));
     dt_text_summary(out, dump);
     text_modules(out, dump);
     text_threads(out, dump);

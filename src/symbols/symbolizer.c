@@ -167,10 +167,14 @@ static void find_debug_files(dt_symbolizer *s, module_sources *slot, const dt_mo
     dt_store_find(s->path, debug_file, id, sym_name, accept_sym, &f);
 }
 
-static void open_dwarf(dt_symbolizer *s, module_sources *slot)
+/* DWARF sections are not loaded into memory, so they come from the file. */
+static void open_dwarf(dt_symbolizer *s, module_sources *slot, const dt_module *m)
 {
+    const dt_image *file = dt_image_set_get_file(s->images, m);
+    if (!file)
+        return;
     dt_error err = {0};
-    dt_status st = dt_dwarf_open(&slot->dwarf, slot->image, &err);
+    dt_status st = dt_dwarf_open(&slot->dwarf, file, &err);
     if (st != DT_OK && st != DT_ERR_NOT_FOUND)
         NOTE(s, DT_DIAG_WARNING, "%s", err.message);
 }
@@ -181,7 +185,7 @@ static void resolve(dt_symbolizer *s, module_sources *slot, const dt_module *m)
     find_debug_files(s, slot, m);
     slot->image = s->images ? dt_image_set_get(s->images, m) : NULL;
     if (slot->image && !slot->pdb && !slot->sym)
-        open_dwarf(s, slot);
+        open_dwarf(s, slot, m);
 }
 
 /* The index of `module` in the dump's module array, when it is one. */
