@@ -78,7 +78,7 @@ static void note_limits(dt_analysis *a)
     size_t unresolved = 0;
     for (size_t i = 0; i < a->thread_count; i++)
         unresolved += a->threads[i].wait == DT_WAIT_CRITICAL_SECTION &&
-                      !a->threads[i].has_wait_object;
+                      !a->work[i].critical_section_found;
     if (unresolved > 0)
         dt_diag_add(&a->diagnostics, &a->arena, DT_DIAG_INFO, "critical sections", -1,
                     "%zu critical-section waiter(s): no RTL_CRITICAL_SECTION validated in dump "

@@ -31,6 +31,7 @@ typedef struct an_thread_work {
     size_t syscall_frame;      /* index of the Nt/Zw frame; frame_count when none */
     size_t lock_api_frame;     /* outermost critical-section API frame; frame_count when none */
     bool clr_monitor_waiter;   /* in clr!AwareLock::Enter and friends */
+    bool critical_section_found; /* its RTL_CRITICAL_SECTION validated */
     size_t wait_handle_count;  /* handles recovered for a multiple-object wait */
     uint64_t wait_handles[4];
 } an_thread_work;

@@ -77,6 +77,7 @@ static size_t collect_cs_waits(dt_analysis *a, cs_wait *waits)
         if (a->threads[i].wait != DT_WAIT_CRITICAL_SECTION ||
             !an_find_critical_section(a, i, &waits[count].section))
             continue;
+        a->work[i].critical_section_found = true;
         a->threads[i].has_wait_object = true;
         a->threads[i].wait_object = waits[count].section.address;
         waits[count++].thread = i;
