@@ -158,8 +158,7 @@ static bool looks_itanium_mangled(const char *text, size_t length)
            (length > 3 && text[0] == '_' && text[1] == '_' && text[2] == 'Z');
 }
 
-/* Demangled names are bounded by the demangler's input cap; 4 KiB covers
- * the output of a 4 KiB input in practice and longer output is truncated. */
+/* Room for a demangled name; a longer one is truncated. */
 enum { DEMANGLED_MAX = 8192 };
 
 const char *sym_copy_name(dt_sym_file *sym, const char *text, size_t length,

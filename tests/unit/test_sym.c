@@ -827,6 +827,27 @@ static void test_corpus_crash_client_inlines(void **state)
                         "<alloc::alloc::Global as core::alloc::Allocator>::grow");
     assert_int_equal(s.inlines[2].line, 465);
     assert_non_null(strstr(s.inlines[2].file, "raw_vec.rs"));
+    /* rust-minidump's test_minidump_stackwalk__macos_inlines_human.snap,
+     * thread 0 frames 2-4 (crash-client at 0x102a54000, return address
+     * 0x102a5823e, looked up one byte before): real_main::{closure#1}
+     * [main.rs : 88], real_main [main.rs : 132], main [main.rs : 142]. */
+    assert_true(dt_sym_lookup(sym, 0x423d, &s));
+    assert_string_equal(s.function, "crash_client::main");
+    assert_non_null(strstr(s.file, "main.rs"));
+    assert_int_equal(s.line, 88);
+    assert_int_equal(s.inline_count, 2);
+    assert_string_equal(s.inlines[0].function, "crash_client::real_main::{closure#1}");
+    assert_int_equal(s.inlines[0].line, 132);
+    assert_string_equal(s.inlines[1].function, "crash_client::real_main");
+    assert_int_equal(s.inlines[1].line, 142);
+    /* Frames 0-1 at rip 0x102a68cd4: write_volatile [mod.rs : 1574] inlined
+     * into raise_segfault [lib.rs : 133]. */
+    assert_true(dt_sym_lookup(sym, 0x14cd4, &s));
+    assert_string_equal(s.function, "sadness_generator::raise_segfault");
+    assert_int_equal(s.line, 1574);
+    assert_int_equal(s.inline_count, 1);
+    assert_string_equal(s.inlines[0].function, "core::ptr::write_volatile::<u8>");
+    assert_int_equal(s.inlines[0].line, 133);
     assert_true(dt_sym_lookup(sym, 0x43f5, &s)); /* PUBLIC 43f0 0 main */
     dt_sym_cfi cfi;
     assert_true(dt_sym_find_cfi(sym, 0xdd0, &cfi));
