@@ -1,5 +1,5 @@
 # A thin wrapper over the CMake presets (CMakePresets.json).
-SAMPLE ?= fixtures/dumps/cs_deadlock.mini.dmp.gz
+SAMPLE ?= fixtures/dumps/cs_deadlock.full.dmp.gz
 
 .PHONY: all deps build demo check check-asan fuzz sweep clean
 
@@ -13,8 +13,7 @@ build: deps
 	cmake --build --preset default
 
 demo: build
-	./build/dumptriage stacks $(SAMPLE) --images fixtures/bin --images fixtures/wine-dlls \
-	    --symbols fixtures/bin --symbols fixtures/wine-dlls
+	./build/dumptriage analyze $(SAMPLE) --images fixtures/bin --images fixtures/wine-dlls
 
 check: build
 	ctest --preset default
