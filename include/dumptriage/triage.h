@@ -24,7 +24,7 @@ typedef struct dt_triage_options {
     size_t symbol_path_count;
     bool offline;                     /* no symbol-server downloads */
     size_t max_frames;                /* 0: the walker's default */
-    const dt_rule_set *rules;         /* NULL: no findings */
+    const dt_rule_set *rules;         /* NULL: no analysis facts and no findings */
 } dt_triage_options;
 
 typedef struct dt_triage dt_triage;

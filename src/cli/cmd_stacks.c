@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "dumptriage/unwind.h"
+#include "dumptriage/triage.h"
 
 enum { MAX_PATHS = 32 };
 
@@ -34,7 +34,7 @@ typedef struct stacks_job {
     dt_format format;
     bool group;
     bool offline;
-    dt_walk_options walk;
+    size_t max_frames;
     const char *image_paths[MAX_PATHS];
     size_t image_path_count;
     const char *symbol_paths[MAX_PATHS];
@@ -49,7 +49,7 @@ static bool parse_job(const cli_args *args, stacks_job *job)
     job->image_path_count = cli_values(c, args, "images", job->image_paths, MAX_PATHS);
     job->symbol_path_count = cli_values(c, args, "symbols", job->symbol_paths, MAX_PATHS);
     if (!cli_format(cli_value(c, args, "format"), &job->format) ||
-        !cli_size("max-frames", cli_value(c, args, "max-frames"), &job->walk.max_frames))
+        !cli_size("max-frames", cli_value(c, args, "max-frames"), &job->max_frames))
         return false;
     if (args->positional_count != 1) {
         fprintf(stderr, "dumptriage stacks: expected one DUMP argument\n");
@@ -58,39 +58,26 @@ static bool parse_job(const cli_args *args, stacks_job *job)
     return true;
 }
 
-/* Walks, names and reports every thread's stack. */
-static char *walk_and_report(const dt_dump *dump, stacks_job *job, dt_image_set *images,
-                             dt_symbolizer *symbols)
+static int report_stacks(const char *path, const stacks_job *job)
 {
-    dt_stacks *stacks = NULL;
-    char *report = NULL;
-    job->walk.images = images;
-    if (dt_walk_threads(&stacks, dump, &job->walk) == DT_OK &&
-        dt_stacks_symbolize(stacks, symbols) == DT_OK)
-        report = dt_report_stacks(dump, stacks, images, symbols, job->format, job->group);
-    dt_stacks_free(stacks);
-    return report;
-}
-
-static int report_stacks(const dt_dump *dump, stacks_job *job)
-{
-    dt_image_search image_search = {job->image_paths, job->image_path_count, true, true,
-                                    job->offline};
-    dt_image_set *images = NULL;
-    dt_symbolizer *symbols = NULL;
+    dt_triage_options options = {job->image_paths, job->image_path_count, job->symbol_paths,
+                                 job->symbol_path_count, job->offline, job->max_frames, NULL};
+    dt_triage *t = NULL;
     dt_error err = {0};
-    if (dt_image_set_new(&images, dump, &image_search, &err) == DT_OK) {
-        dt_symbol_search symbol_search = {job->symbol_paths, job->symbol_path_count, true,
-                                          job->offline, images};
-        dt_symbolizer_new(&symbols, dump, &symbol_search, &err);
+    if (dt_triage_run(&t, path, &options, &err) != DT_OK) {
+        fprintf(stderr, "dumptriage: %s\n", err.message);
+        return EXIT_INPUT;
     }
-    char *report = symbols ? walk_and_report(dump, job, images, symbols) : NULL;
+    char *report = dt_triage_stacks(t) ? dt_report_stacks(dt_triage_dump(t), dt_triage_stacks(t),
+                                                          dt_triage_images(t),
+                                                          dt_triage_symbolizer(t), job->format,
+                                                          job->group)
+                                       : NULL;
     bool written = report && cli_write_stdout(report);
     if (!report)
-        fprintf(stderr, "dumptriage: %s\n", err.message[0] ? err.message : "out of memory");
+        fprintf(stderr, "dumptriage: out of memory while walking the stacks\n");
     free(report);
-    dt_symbolizer_free(symbols);
-    dt_image_set_free(images);
+    dt_triage_free(t);
     return written ? EXIT_OK : EXIT_INPUT;
 }
 
@@ -106,14 +93,5 @@ static int run_stacks(int argc, char **argv)
     }
     if (!parse_job(&args, &job))
         return EXIT_USAGE;
-    dt_dump *dump;
-    dt_error err = {0};
-    const char *path = args.positional[0];
-    if (dt_dump_open(&dump, path, NULL, &err) != DT_OK) {
-        fprintf(stderr, "dumptriage: %s\n", err.message);
-        return EXIT_INPUT;
-    }
-    int code = report_stacks(dump, &job);
-    dt_dump_free(dump);
-    return code;
+    return report_stacks(args.positional[0], &job);
 }

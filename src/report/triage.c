@@ -40,7 +40,7 @@ static void walk_and_judge(dt_triage *t, const dt_triage_options *o)
         return;
     if (t->symbols)
         dt_stacks_symbolize(t->stacks, t->symbols);
-    if (dt_analyze_process(&t->analysis, t->dump, t->stacks) == DT_OK && o->rules)
+    if (o->rules && dt_analyze_process(&t->analysis, t->dump, t->stacks) == DT_OK)
         dt_rules_evaluate(&t->findings, o->rules, t->dump, t->stacks, t->analysis);
 }
 
