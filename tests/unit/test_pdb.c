@@ -22,12 +22,16 @@
 typedef struct buf {
     uint8_t *data;
     size_t size;
+    size_t capacity;
 } buf;
 
 static void put(buf *b, const void *bytes, size_t n)
 {
-    b->data = realloc(b->data, b->size + n + 1);
-    assert_non_null(b->data);
+    if (b->size + n > b->capacity) {
+        b->capacity = 2 * (b->size + n);
+        b->data = realloc(b->data, b->capacity);
+        assert_non_null(b->data);
+    }
     memcpy(b->data + b->size, bytes, n);
     b->size += n;
 }
@@ -435,13 +439,13 @@ static void test_refused_formats(void **state)
     (void)state;
     dt_error err;
     buf file = build_pdb(1024, 0, false);
-    buf short_file = {file.data, 40};
+    buf short_file = {file.data, 40, 40};
     assert_int_equal(open_status(&short_file, &err), DT_ERR_FORMAT);
     assert_non_null(strstr(err.message, "superblock"));
     static const char msf2[] = "Microsoft C/C++ program database 2.00\r\n\x1aJG\0\0";
-    buf old = {(uint8_t *)msf2, sizeof msf2};
+    buf old = {(uint8_t *)msf2, sizeof msf2, sizeof msf2};
     assert_int_equal(open_status(&old, &err), DT_ERR_UNSUPPORTED);
-    buf portable = {(uint8_t *)"BSJB\1\0\1\0\0\0\0\0", 12};
+    buf portable = {(uint8_t *)"BSJB\1\0\1\0\0\0\0\0", 12, 12};
     assert_int_equal(open_status(&portable, &err), DT_ERR_UNSUPPORTED);
     set32(&file, 0x20, 1000); /* not a power of two */
     assert_int_equal(open_status(&file, &err), DT_ERR_FORMAT);
