@@ -164,21 +164,22 @@ static void parse_inline_record(body_parser *p)
         *slot = rec;
 }
 
-static void parse_body_line(body_parser *p, size_t *records)
+/* Parses one line of the body; false once the record cap is reached. */
+static bool parse_body_line(body_parser *p, size_t *records)
 {
     if (p->line.length == 0 || p->line.length > DT_SYM_MAX_LINE)
-        return; /* long lines were reported while indexing */
+        return true; /* long lines were reported while indexing */
     if (++*records > DT_SYM_MAX_FUNC_RECORDS) {
-        if (*records == DT_SYM_MAX_FUNC_RECORDS + 1)
-            sym_diag(p->sym, DT_DIAG_ERROR, &p->line, "line",
-                     "more than %d line and INLINE records in one FUNC; the rest are ignored",
-                     DT_SYM_MAX_FUNC_RECORDS);
-        return;
+        sym_diag(p->sym, DT_DIAG_ERROR, &p->line, "line",
+                 "more than %d line and INLINE records in one FUNC; the rest are ignored",
+                 DT_SYM_MAX_FUNC_RECORDS);
+        return false;
     }
     if (sym_starts_with(&p->line, "INLINE ", 7))
         parse_inline_record(p);
     else
         parse_line_record(p);
+    return true;
 }
 
 static int compare_lines(const void *pa, const void *pb)
@@ -248,8 +249,10 @@ sym_body *sym_func_body(dt_sym_file *sym, sym_func *func)
         return func->body;
     body_parser p = {.sym = sym, .line = {.number = func->line_number}};
     size_t pos = (size_t)func->body_begin, records = 0;
-    while (!p.out_of_memory && sym_next_line(sym->text, (size_t)func->body_end, &pos, &p.line))
-        parse_body_line(&p, &records);
+    bool more = true;
+    while (more && !p.out_of_memory &&
+           sym_next_line(sym->text, (size_t)func->body_end, &pos, &p.line))
+        more = parse_body_line(&p, &records);
     sym_body *body = p.out_of_memory ? NULL : dt_arena_alloc(&sym->arena, sizeof *body);
     if (!body) {
         free_parser(&p);

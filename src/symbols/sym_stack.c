@@ -124,24 +124,25 @@ static bool parse_cfi_delta(dt_sym_file *sym, const sym_line *line, const sym_cf
     return true;
 }
 
-/* Appends the deltas at or below `rva` after the INIT rules in slot 0. */
+/* Appends the deltas at or below `rva` after the INIT rules in slot 0.
+ * At most DT_SYM_MAX_CFI_DELTAS delta lines are read per call. */
 static size_t collect_cfi_deltas(dt_sym_file *sym, const sym_cfi_init *init, uint64_t rva)
 {
-    size_t count = 1;
+    size_t count = 1, read = 0;
     size_t pos = (size_t)init->deltas_begin;
     sym_line line = {.number = init->line_number};
     while (sym_next_line(sym->text, (size_t)init->deltas_end, &pos, &line)) {
+        if (++read > DT_SYM_MAX_CFI_DELTAS) {
+            sym_diag(sym, DT_DIAG_ERROR, &line, "STACK CFI",
+                     "more than %d delta records; the rest are ignored", DT_SYM_MAX_CFI_DELTAS);
+            break;
+        }
         uint64_t address;
         const char *rules;
         size_t length;
         if (line.length == 0 || line.length > DT_SYM_MAX_LINE ||
             !parse_cfi_delta(sym, &line, init, &address, &rules, &length) || address > rva)
             continue;
-        if (count > DT_SYM_MAX_CFI_DELTAS) {
-            sym_diag(sym, DT_DIAG_ERROR, &line, "STACK CFI",
-                     "more than %d delta records; the rest are ignored", DT_SYM_MAX_CFI_DELTAS);
-            break;
-        }
         if (!add_cfi_rules(sym, count, address, rules, length))
             break;
         count++;

@@ -437,6 +437,27 @@ static void test_cfi_lookup(void **state)
     dt_sym_free(sym);
 }
 
+/* One INIT record with more deltas than a lookup reads. */
+static void test_cfi_delta_cap(void **state)
+{
+    (void)state;
+    const char *head = "MODULE windows x86_64 00 a.pdb\nSTACK CFI INIT 1000 10 .cfa: $rsp 8 +\n";
+    const char *delta = "STACK CFI 1001 .cfa: $rsp 16 +\n";
+    size_t deltas = DT_SYM_MAX_CFI_DELTAS + 10;
+    char *text = malloc(strlen(head) + deltas * strlen(delta) + 1);
+    assert_non_null(text);
+    char *p = stpcpy(text, head);
+    for (size_t i = 0; i < deltas; i++)
+        p = stpcpy(p, delta);
+    dt_sym_file *sym = open_string(text);
+    dt_sym_cfi cfi;
+    assert_true(dt_sym_find_cfi(sym, 0x1001, &cfi));
+    assert_int_equal(cfi.rules_count, 1 + DT_SYM_MAX_CFI_DELTAS);
+    assert_true(has_diag(sym, DT_DIAG_ERROR, "delta records", "STACK CFI"));
+    dt_sym_free(sym);
+    free(text);
+}
+
 static void test_cfi_rule_splitting(void **state)
 {
     (void)state;
@@ -872,6 +893,7 @@ int main(void)
         cmocka_unit_test(test_overlong_line),
         cmocka_unit_test(test_crlf_and_nul),
         cmocka_unit_test(test_cfi_lookup),
+        cmocka_unit_test(test_cfi_delta_cap),
         cmocka_unit_test(test_cfi_rule_splitting),
         cmocka_unit_test(test_win_lookup),
         cmocka_unit_test(test_evaluate_corpus_rules),
