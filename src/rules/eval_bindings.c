@@ -89,19 +89,17 @@ static void bind_number(eval_ctx *ctx, const char *name, value_type type, uint64
     eval_bind_value(ctx, name, &v);
 }
 
-static void bind_process(eval_ctx *ctx)
+/* Every known process fact, under its own name. */
+static void bind_facts(eval_ctx *ctx)
 {
-    const dt_rule_input *in = ctx->input->in;
-    if (in->process_name)
-        eval_bind(ctx, "process", in->process_name);
-    if (in->os_name)
-        eval_bind(ctx, "os", in->os_name);
-    eval_bind(ctx, "cpu", dt_cpu_name(in->cpu));
-    bind_number(ctx, "thread_count", VT_INT, in->thread_count);
-    if (in->process && in->process->has_uptime)
-        bind_number(ctx, "uptime", VT_DURATION, in->process->uptime_seconds);
-    if (in->process && in->process->clr_loaded && in->process->clr_module)
-        eval_bind(ctx, "clr", in->process->clr_module);
+    size_t count;
+    const fact_def *facts = fact_defs(&count);
+    for (size_t i = 0; i < count; i++) {
+        rule_value value;
+        if ((!facts[i].needs_analysis || ctx->input->in->process) &&
+            facts[i].get(ctx->input, &value))
+            eval_bind_value(ctx, facts[i].var.name, &value);
+    }
 }
 
 const dt_thread_stack *eval_exception_stack(const eval_input *input)
@@ -191,7 +189,7 @@ static void bind_exception(eval_ctx *ctx)
 
 void eval_bind_globals(eval_ctx *ctx)
 {
-    bind_process(ctx);
+    bind_facts(ctx);
     bind_exception(ctx);
 }
 

@@ -246,7 +246,8 @@ static int compare_findings(const void *a, const void *b)
 
 static dt_status sort_findings(dt_findings *findings)
 {
-    qsort(findings->entries, findings->count, sizeof *findings->entries, compare_findings);
+    if (findings->count > 1)
+        qsort(findings->entries, findings->count, sizeof *findings->entries, compare_findings);
     findings->sorted = dt_arena_array(&findings->arena, findings->count, sizeof(dt_finding));
     if (!findings->sorted)
         return DT_ERR_NOMEM;

@@ -209,9 +209,8 @@ typedef const char *(*template_lookup)(void *context, const char *name, size_t l
  * NULL when out of memory. */
 char *template_render(dt_arena *arena, const char *text, template_lookup lookup,
                       void *context, bool *all_bound);
-/* Placeholders every rule may use: process and exception variables, and
+/* Placeholders every rule may use: process facts, exception variables, and
  * the fields of a stack label ("{waiters.count}"). */
-extern const char *const template_global_names[];
 extern const char *const template_exception_names[];
 extern const char *const template_label_fields[];
 bool template_builtin_name(const char *name, size_t length);

@@ -67,8 +67,6 @@ static bool in_names(const char *const *names, const char *name, size_t length)
     return false;
 }
 
-const char *const template_global_names[] = {
-    "process", "os", "cpu", "thread_count", "uptime", "clr", NULL};
 const char *const template_exception_names[] = {
     "code", "code_name", "address", "module", "frame", "thread", "access", "target",
     "subcode", "subcode_name", "depth", "cycle", NULL};
@@ -77,8 +75,14 @@ const char *const template_label_fields[] = {"count", "percent", "frame", "modul
 
 bool template_builtin_name(const char *name, size_t length)
 {
-    return in_names(template_global_names, name, length) ||
-           in_names(template_exception_names, name, length);
+    char fact[64];
+    if (length < sizeof fact) {
+        memcpy(fact, name, length);
+        fact[length] = '\0';
+        if (fact_find(fact))
+            return true;
+    }
+    return in_names(template_exception_names, name, length);
 }
 
 bool template_label_field(const char *field, size_t length)
