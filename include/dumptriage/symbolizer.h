@@ -13,6 +13,7 @@
 #ifndef DUMPTRIAGE_SYMBOLIZER_H
 #define DUMPTRIAGE_SYMBOLIZER_H
 
+#include "dumptriage/sym_cfi.h"
 #include "dumptriage/symbols.h"
 
 #ifdef __cplusplus
@@ -39,6 +40,12 @@ void dt_symbolizer_free(dt_symbolizer *symbolizer);
  * False when no source knows it. Strings live as long as the symbolizer. */
 bool dt_symbolizer_lookup(dt_symbolizer *symbolizer, const dt_module *module, uint64_t address,
                           dt_symbol *out);
+/* The x86 unwind record (STACK WIN / FPO) covering `address` in `module`:
+ * from its PDB's FPO and new-FPO (frame data) streams, else its .sym STACK
+ * WIN lines. False when neither has one. A program's text stays valid as
+ * long as the symbolizer (symbolizer_cfi.c). */
+bool dt_symbolizer_find_win(dt_symbolizer *symbolizer, const dt_module *module, uint64_t address,
+                            dt_sym_win *out);
 /* The best source found for a module (resolving it if needed) and its file
  * ("dump memory" or a path for exports and DWARF); DT_SYMBOLS_NONE when none. */
 dt_symbol_kind dt_symbolizer_module_kind(dt_symbolizer *symbolizer, const dt_module *module,

@@ -63,6 +63,14 @@ bool dt_pdb_matches(dt_pdb *pdb, const dt_codeview *codeview);
 bool dt_pdb_lookup(dt_pdb *pdb, uint32_t rva, dt_symbol *out);
 const dt_diagnostic *dt_pdb_diagnostics(const dt_pdb *pdb, size_t *count);
 
+/* ---- PDB x86 unwind records (pdb_fpo.c) ---------------------------------- */
+
+typedef struct dt_sym_win dt_sym_win; /* sym_cfi.h */
+/* The FPO record covering image `rva`: the new-FPO (FRAMEDATA, with its
+ * program from /names) stream first, then the FPO_DATA stream; returned as
+ * a STACK WIN record with `rva` in image space. False when none covers it. */
+bool dt_pdb_find_fpo(dt_pdb *pdb, uint32_t rva, dt_sym_win *out);
+
 /* ---- Breakpad .sym ------------------------------------------------------- */
 
 typedef struct dt_sym_file dt_sym_file;

@@ -63,6 +63,7 @@ static void json_frame(dt_json *j, const dt_frame *f, size_t index)
     dt_json_array_end(j);
     dt_json_kv_string(j, "trust", dt_frame_trust_name(f->trust));
     dt_json_kv_string(j, "display", display);
+    dt_json_kv_bool(j, "on_stack", f->on_stack);
     json_region(j, f);
     dt_json_object_end(j);
 }
@@ -94,6 +95,7 @@ static void json_thread(dt_json *j, const dt_thread_stack *s, const dt_analysis 
     dt_json_kv_uint(j, "stack_size", t->stack_size);
     dt_json_report_registers(j, &t->context, t->has_context);
     dt_json_kv_bool(j, "from_exception", s->from_exception);
+    dt_json_kv_bool(j, "wow64", s->wow64);
     const dt_thread_facts *facts = facts_of(analysis, t->id);
     if (facts)
         json_thread_state(j, facts);
@@ -206,6 +208,8 @@ static void text_frames(dt_strbuf *out, const dt_thread_stack *s)
         text_source(out, f->file, f->line);
         if (f->likely_jit)
             dt_strbuf_puts(out, "  (private executable memory: likely JIT code)");
+        if (f->on_stack)
+            dt_strbuf_puts(out, "  (on the thread's stack)");
         dt_strbuf_puts(out, "\n");
     }
     if (s->end_reason)
@@ -241,9 +245,10 @@ static void text_threads(dt_strbuf *out, const dt_stacks *stacks)
     dt_strbuf_printf(out, "\nStacks: %zu threads\n", n);
     for (size_t i = 0; i < n; i++) {
         const dt_thread *t = threads[i].thread;
-        dt_strbuf_printf(out, "\nThread %u%s%s%s%s\n", t->id, t->name ? " \"" : "",
+        dt_strbuf_printf(out, "\nThread %u%s%s%s%s%s\n", t->id, t->name ? " \"" : "",
                          t->name ? t->name : "", t->name ? "\"" : "",
-                         threads[i].from_exception ? " (exception context)" : "");
+                         threads[i].from_exception ? " (exception context)" : "",
+                         threads[i].wow64 ? " (WOW64: 32-bit stack)" : "");
         text_frames(out, &threads[i]);
     }
 }

@@ -13,6 +13,7 @@
 #include "base/diag.h"
 #include "base/store.h"
 #include "base/text.h"
+#include "symbols/symbolizer_internal.h"
 
 enum { NAME_SIZE = 512, ID_SIZE = 48, MAX_SYMBOL_NAME = 256 };
 
@@ -238,6 +239,15 @@ bool dt_symbolizer_lookup(dt_symbolizer *s, const dt_module *module, uint64_t ad
            (slot->sym && dt_sym_lookup(slot->sym, rva, out)) ||
            (slot->dwarf && dt_dwarf_lookup(slot->dwarf, rva, out)) ||
            (slot->image && lookup_export(s, slot->image, rva, out));
+}
+
+bool dt_symbolizer_module_files(dt_symbolizer *s, const dt_module *module, dt_pdb **pdb,
+                               dt_sym_file **sym)
+{
+    module_sources *slot = s ? sources_of(s, module) : NULL;
+    *pdb = slot ? slot->pdb : NULL;
+    *sym = slot ? slot->sym : NULL;
+    return slot != NULL;
 }
 
 dt_symbol_kind dt_symbolizer_module_kind(dt_symbolizer *s, const dt_module *module,

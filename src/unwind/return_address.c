@@ -86,8 +86,10 @@ static bool executable(const dt_dump *dump, dt_image_set *images, const dt_modul
     return module != NULL;
 }
 
-bool dt_plausible_return_address(const dt_dump *dump, dt_image_set *images, uint64_t ip,
-                                 bool require_call)
+/* The checks shared by both forms; `require_code` refuses an address whose
+ * code bytes are nowhere (no call site can be verified). */
+static bool plausible(const dt_dump *dump, dt_image_set *images, uint64_t ip, bool require_call,
+                      bool require_code)
 {
     if (ip < MIN_ADDRESS || !canonical(ip))
         return false;
@@ -96,5 +98,19 @@ bool dt_plausible_return_address(const dt_dump *dump, dt_image_set *images, uint
         return false;
     uint8_t code[CALL_WINDOW];
     size_t n = code_before(dump, images, module, ip, code);
-    return !require_call || n == 0 || dt_ends_with_call(code, n);
+    if (n == 0)
+        return !require_code;
+    return !require_call || dt_ends_with_call(code, n);
+}
+
+bool dt_plausible_return_address(const dt_dump *dump, dt_image_set *images, uint64_t ip,
+                                 bool require_call)
+{
+    return plausible(dump, images, ip, require_call, false);
+}
+
+bool dt_plausible_return_address32(const dt_dump *dump, dt_image_set *images, uint64_t ip,
+                                   bool require_code)
+{
+    return ip <= UINT32_MAX && plausible(dump, images, ip, true, require_code);
 }

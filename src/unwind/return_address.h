@@ -23,4 +23,12 @@ bool dt_ends_with_call(const uint8_t *bytes, size_t n);
 bool dt_plausible_return_address(const dt_dump *dump, dt_image_set *images, uint64_t ip,
                                  bool require_call);
 
+/* The same for a 32-bit (x86 or WOW64) return address: below 4 GiB, and
+ * just after a CALL whenever the code bytes exist; with `require_code`, an
+ * address whose code bytes are in neither the dump nor an image is refused
+ * (stack scanning must verify the call site). `E8 rel32` and `FF /2` decode
+ * the same way in 32-bit code (no REX prefix; mod 00 r/m 101 is disp32). */
+bool dt_plausible_return_address32(const dt_dump *dump, dt_image_set *images, uint64_t ip,
+                                   bool require_code);
+
 #endif

@@ -41,6 +41,8 @@ static bool name_frame(dt_stacks *s, dt_frame *f, dt_symbolizer *symbolizer)
 
 dt_status dt_stacks_symbolize(dt_stacks *stacks, dt_symbolizer *symbolizer)
 {
+    if (dt_stacks_rewalk_x86(stacks, symbolizer) != DT_OK)
+        return DT_ERR_NOMEM;
     for (size_t t = 0; t < stacks->thread_count; t++) {
         dt_thread_stack *thread = &stacks->threads[t];
         for (size_t i = 0; i < thread->frame_count; i++)

@@ -15,7 +15,9 @@
 #include "base/cursor.h"
 #include "base/diag.h"
 #include "unwind/return_address.h"
+#include "unwind/wow64.h"
 #include "unwind/x64_unwind.h"
+#include "unwind/x86_walk.h"
 
 enum { DEFAULT_MAX_FRAMES = 1024, SCAN_WORDS_CONTEXT = 160, SCAN_WORDS = 40,
        REG_RSP = 4, REG_RBP = 5, MAX_FRAME_POINTER_GAP = 128 * 1024 };
@@ -25,10 +27,12 @@ typedef struct walk {
     dt_stacks *stacks;
     const dt_dump *dump;
     dt_image_set *images;
+    dt_symbolizer *symbolizer;
     size_t max_frames;
     x64_regs regs;
     bool exact;              /* regs.rip is precise (frame 0 or a machine frame) */
     uint64_t stack_low, stack_high;
+    uint64_t own_stack_low, own_stack_high; /* the stack's known extent, for on_stack */
     dt_frame *frames;
     size_t count, capacity;
     const char *end_reason;
@@ -41,7 +45,7 @@ const char *dt_frame_trust_name(dt_frame_trust trust)
     return trust <= DT_TRUST_SCAN ? names[trust] : "unknown";
 }
 
-static bool push_frame(walk *w, dt_frame_trust trust)
+static bool append_frame(walk *w, uint64_t ip, uint64_t sp, bool exact, dt_frame_trust trust)
 {
     if (w->count == w->capacity) {
         size_t capacity = w->capacity ? w->capacity * 2 : 32;
@@ -53,11 +57,16 @@ static bool push_frame(walk *w, dt_frame_trust trust)
     }
     dt_frame *f = &w->frames[w->count++];
     memset(f, 0, sizeof *f);
-    f->ip = w->regs.rip;
-    f->sp = w->regs.gpr[REG_RSP];
+    f->ip = ip;
+    f->sp = sp;
     f->trust = trust;
-    f->exact = w->exact;
+    f->exact = exact;
     return true;
+}
+
+static bool push_frame(walk *w, dt_frame_trust trust)
+{
+    return append_frame(w, w->regs.rip, w->regs.gpr[REG_RSP], w->exact, trust);
 }
 
 /* ---- Unwind sources ----------------------------------------------------- */
@@ -292,6 +301,7 @@ static void locate_frame(walk *w, dt_frame *f)
         f->region_protect = region->protect;
         f->likely_jit = region->type == 0x20000 && (region->protect & 0xF0) != 0;
     }
+    f->on_stack = f->ip >= w->own_stack_low && f->ip < w->own_stack_high;
 }
 
 /* ---- Threads -------------------------------------------------------------- */
@@ -300,6 +310,8 @@ static void stack_bounds(walk *w, const dt_thread *t, uint64_t sp)
 {
     w->stack_low = t->stack_start < sp ? t->stack_start : sp;
     w->stack_high = t->stack_start + t->stack_size;
+    w->own_stack_low = t->stack_start;
+    w->own_stack_high = w->stack_high;
     uint64_t base;
     /* NT_TIB (TEB at +0): StackBase at +8 on x64. */
     if (w->stack_high <= sp && dt_dump_read_u64(w->dump, t->teb + 8, &base) && base > sp)
@@ -349,37 +361,149 @@ static void record_stack(walk *w, dt_thread_stack *out)
     out->end_reason = w->end_reason;
 }
 
-static void walk_thread(dt_stacks *stacks, const dt_dump *dump, const dt_walk_options *options,
-                        const dt_thread *t, dt_thread_stack *out)
+/* ---- x86 and WOW64 ---------------------------------------------------------- */
+
+static bool sink_frame(void *ctx, uint64_t ip, uint64_t sp, bool exact, dt_frame_trust trust)
+{
+    return append_frame(ctx, ip, sp, exact, trust);
+}
+
+static void sink_warn(void *ctx, uint64_t ip, const char *detail)
+{
+    walk *w = ctx;
+    dt_diag_add(&w->stacks->diags, &w->stacks->arena, DT_DIAG_WARNING, "STACK WIN", -1,
+                "thread %u at 0x%llx: the unwind program failed (%s); falling back",
+                w->thread_id, (unsigned long long)ip, detail);
+}
+
+/* 32-bit stacks end below 4 GiB whatever else is known. */
+static const uint64_t X86_ADDRESS_LIMIT = 0x100000000ull;
+
+/* An x86 thread's stack: the stack descriptor, else NT_TIB32.StackBase (+4). */
+static void x86_stack_bounds(walk *w, const dt_thread *t, uint64_t sp)
+{
+    uint32_t base;
+    w->stack_low = t->stack_start < sp ? t->stack_start : sp;
+    w->stack_high = t->stack_start + t->stack_size;
+    w->own_stack_low = t->stack_start;
+    w->own_stack_high = w->stack_high;
+    if (w->stack_high <= sp && dt_dump_read_u32(w->dump, t->teb + 4, &base) && base > sp)
+        w->stack_high = base;
+    if (w->stack_high <= sp || w->stack_high > X86_ADDRESS_LIMIT)
+        w->stack_high = X86_ADDRESS_LIMIT;
+}
+
+/* A WOW64 thread's 32-bit stack, from the 32-bit TEB when it was saved. */
+static void wow64_stack_bounds(walk *w, const dt_thread *t, uint64_t sp)
+{
+    uint64_t low, high;
+    w->stack_low = sp;
+    w->stack_high = X86_ADDRESS_LIMIT;
+    if (dt_wow64_stack_bounds(w->dump, t, &low, &high) && low <= sp && sp < high) {
+        w->stack_low = w->own_stack_low = low;
+        w->stack_high = w->own_stack_high = high;
+    }
+}
+
+static void walk_x86(walk *w, const dt_context *ctx)
+{
+    x86_walk_input in = {.env = {w->dump, w->images, w->stack_low, w->stack_high},
+                         .symbolizer = w->symbolizer, .max_frames = w->max_frames};
+    for (int r = DT_X86_EAX; r <= DT_X86_EDI; r++)
+        in.start.gpr[r] = (uint32_t)ctx->regs[r];
+    in.start.eip = (uint32_t)ctx->regs[DT_X86_EIP];
+    x86_frame_sink sink = {sink_frame, sink_warn, w};
+    w->end_reason = dt_x86_walk(&in, &sink);
+}
+
+/* ---- Threads (continued) ------------------------------------------------------ */
+
+/* The context frame 0 starts from: the exception's for the faulting thread
+ * (a WOW64 thread's 32-bit one unless the exception context is x86). */
+static const dt_context *start_context(const dt_dump *dump, const dt_thread *t, bool wow64,
+                                       dt_context *wow64_context, dt_thread_stack *out)
 {
     const dt_exception *e = dt_dump_exception(dump);
-    const dt_context *ctx = &t->context;
+    bool faulting = e && e->thread_id == t->id && e->has_context;
+    if (wow64 && !(faulting && e->context.cpu == DT_CPU_X86) &&
+        dt_wow64_context(dump, t, wow64_context)) {
+        out->wow64 = true;
+        return wow64_context;
+    }
+    out->from_exception = faulting;
+    if (faulting)
+        return &e->context;
+    return t->has_context ? &t->context : NULL;
+}
+
+static void walk_thread(dt_stacks *stacks, const dt_dump *dump, const dt_walk_options *options,
+                        bool wow64, const dt_thread *t, dt_thread_stack *out)
+{
+    dt_context wow64_context;
+    memset(out, 0, sizeof *out);
     out->thread = t;
-    if (e && e->thread_id == t->id && e->has_context) {
-        ctx = &e->context;
-        out->from_exception = true;
-    } else if (!t->has_context) {
+    const dt_context *ctx = start_context(dump, t, wow64, &wow64_context, out);
+    if (!ctx) {
         out->end_reason = "the thread has no context";
         return;
     }
     walk w = {.stacks = stacks, .dump = dump, .images = options ? options->images : NULL,
+              .symbolizer = stacks->x86.symbolizer,
               .max_frames = DEFAULT_MAX_FRAMES, .thread_id = t->id};
     if (options && options->max_frames)
         w.max_frames = options->max_frames;
     load_context(&w, ctx);
-    if (ctx->cpu == DT_CPU_AMD64) {
+    if (out->wow64) {
+        wow64_stack_bounds(&w, t, w.regs.gpr[REG_RSP]);
+        walk_x86(&w, ctx);
+    } else if (ctx->cpu == DT_CPU_X86) {
+        x86_stack_bounds(&w, t, w.regs.gpr[REG_RSP]);
+        walk_x86(&w, ctx);
+    } else if (ctx->cpu == DT_CPU_AMD64) {
         stack_bounds(&w, t, w.regs.gpr[REG_RSP]);
         walk_frames(&w);
     } else {
-        /* Frame 0 is exact on any CPU; only x64 callers are walked so far. */
+        /* Frame 0 is exact on any CPU; callers are walked for x64 and x86. */
         push_frame(&w, DT_TRUST_CONTEXT);
-        w.end_reason = "caller frames are walked for x64 only so far";
+        w.end_reason = "caller frames are walked for x64 and x86 only";
     }
     record_stack(&w, out);
     free(w.frames);
 }
 
-dt_status dt_walk_threads(dt_stacks **out, const dt_dump *dump, const dt_walk_options *options)
+/* Whether the thread's walk uses the x86 rules (an x86 or WOW64 thread). */
+static bool walked_as_x86(const dt_thread_stack *s)
+{
+    return s->wow64 || (s->frame_count > 0 && s->thread->has_context &&
+                        s->thread->context.cpu == DT_CPU_X86);
+}
+
+static bool is_wow64(const dt_stacks *stacks)
+{
+    return !stacks->x86.wow64_native && dt_wow64_process(stacks->dump, stacks->options.images);
+}
+
+dt_status dt_stacks_rewalk_x86(dt_stacks *stacks, dt_symbolizer *symbolizer)
+{
+    if (stacks->x86.symbolizer || !symbolizer)
+        return DT_OK;
+    stacks->x86.symbolizer = symbolizer;
+    bool wow64 = is_wow64(stacks), walked = false;
+    for (size_t i = 0; i < stacks->thread_count; i++) {
+        dt_thread_stack *s = &stacks->threads[i];
+        if (!walked_as_x86(s))
+            continue;
+        walk_thread(stacks, stacks->dump, &stacks->options, wow64, s->thread, s);
+        walked = true;
+    }
+    if (!walked)
+        return DT_OK;
+    stacks->group_count = 0;
+    return dt_group_stacks(stacks) ? DT_OK : DT_ERR_NOMEM;
+}
+
+dt_status dt_walk_threads_ex(dt_stacks **out, const dt_dump *dump, const dt_walk_options *options,
+                             const dt_walk_x86_options *x86)
 {
     *out = NULL;
     dt_stacks *stacks = calloc(1, sizeof *stacks);
@@ -391,8 +515,14 @@ dt_status dt_walk_threads(dt_stacks **out, const dt_dump *dump, const dt_walk_op
         dt_stacks_free(stacks);
         return DT_ERR_NOMEM;
     }
+    stacks->dump = dump;
+    if (options)
+        stacks->options = *options;
+    if (x86)
+        stacks->x86 = *x86;
+    bool wow64 = is_wow64(stacks);
     for (size_t i = 0; i < n; i++)
-        walk_thread(stacks, dump, options, &threads[i], &stacks->threads[i]);
+        walk_thread(stacks, dump, &stacks->options, wow64, &threads[i], &stacks->threads[i]);
     stacks->thread_count = n;
     if (!dt_group_stacks(stacks)) {
         dt_stacks_free(stacks);
@@ -401,6 +531,11 @@ dt_status dt_walk_threads(dt_stacks **out, const dt_dump *dump, const dt_walk_op
     dt_diag_finish(&stacks->diags, &stacks->arena);
     *out = stacks;
     return DT_OK;
+}
+
+dt_status dt_walk_threads(dt_stacks **out, const dt_dump *dump, const dt_walk_options *options)
+{
+    return dt_walk_threads_ex(out, dump, options, NULL);
 }
 
 const dt_thread_stack *dt_stacks_threads(const dt_stacks *stacks, size_t *count)

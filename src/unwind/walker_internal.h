@@ -7,6 +7,10 @@
 #include "base/diag.h"
 
 struct dt_stacks {
+    /* What the walk was given, for a second x86 walk with symbols. */
+    const dt_dump *dump;
+    dt_walk_options options;
+    dt_walk_x86_options x86;
     dt_arena arena;
     dt_diag_list diags;
     dt_thread_stack *threads;
@@ -17,5 +21,9 @@ struct dt_stacks {
 
 /* Fills the groups of identical stacks; false when out of memory. */
 bool dt_group_stacks(dt_stacks *stacks);
+
+/* Walks the x86 and WOW64 threads again with `symbolizer`'s STACK WIN / FPO
+ * records when the walk had no symbolizer, and regroups (walker.c). */
+dt_status dt_stacks_rewalk_x86(dt_stacks *stacks, dt_symbolizer *symbolizer);
 
 #endif
