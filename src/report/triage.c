@@ -119,14 +119,24 @@ const dt_thread_facts *dt_triage_thread_facts(const dt_triage *t, uint32_t threa
 
 /* ---- Verdict ------------------------------------------------------------- */
 
-/* The faulting thread's first frame, WinDbg style, or the raw address. */
+/* The faulting thread's first frame, WinDbg style, or the raw address. When
+ * frame 0 lies in no module (a call through a bad pointer), the caller is
+ * named too. */
 static void fault_location(const dt_triage *t, const dt_exception *e, char *out, size_t size)
 {
     const dt_thread_stack *s = dt_triage_thread_stack(t, e->thread_id);
-    if (s && s->frame_count)
-        dt_frame_display(&s->frames[0], out, size);
-    else
+    if (!s || s->frame_count == 0) {
         snprintf(out, size, "0x%llx", (unsigned long long)e->address);
+        return;
+    }
+    dt_frame_display(&s->frames[0], out, size);
+    size_t n = strlen(out);
+    static const char called_from[] = ", called from ";
+    if (!s->frames[0].module && s->frame_count > 1 && size - n > sizeof called_from) {
+        memcpy(out + n, called_from, sizeof called_from);
+        n += sizeof called_from - 1;
+        dt_frame_display(&s->frames[1], out + n, size - n);
+    }
 }
 
 static void crash_verdict(dt_triage *t, const dt_exception *e)
