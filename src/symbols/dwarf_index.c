@@ -76,14 +76,12 @@ static bool read_address(dt_cursor *c, uint8_t size, uint64_t *out)
 static bool read_arange_set(dt_dwarf *dwarf, dt_cursor *set, span_list *spans, bool *covered)
 {
     uint16_t version;
-    uint64_t info_offset;
+    uint32_t info_offset;
     uint8_t address_size, segment_size;
-    uint32_t info_offset32;
-    if (!dt_cursor_u16(set, &version) || version != 2 || !dt_cursor_u32(set, &info_offset32) ||
+    if (!dt_cursor_u16(set, &version) || version != 2 || !dt_cursor_u32(set, &info_offset) ||
         !dt_cursor_u8(set, &address_size) || !dt_cursor_u8(set, &segment_size) ||
         address_size != dwarf->pointer_size || segment_size != 0)
         return false;
-    info_offset = info_offset32;
     int64_t unit = unit_at_offset(dwarf, info_offset);
     if (unit < 0)
         return false;

@@ -175,8 +175,8 @@ dwarf_unit *dwarf_index_find(dt_dwarf *dwarf, uint64_t va);
 
 /* ---- dwarf_unit.c --------------------------------------------------------- */
 
-/* Reads `unit`'s DIE (when not yet read) ranges into `out`: DW_AT_low_pc/
- * high_pc or DW_AT_ranges. Returns how many (at most `cap`). */
+/* The address ranges of `die` (a DIE of `unit`) into `out`: DW_AT_low_pc/
+ * DW_AT_high_pc, else DW_AT_ranges. Returns how many (at most `cap`). */
 size_t dwarf_die_ranges(dt_dwarf *dwarf, const dwarf_unit *unit, Dwarf_Die die,
                         dwarf_range *out, size_t cap);
 /* Reads the unit's scopes and line table (once). */
