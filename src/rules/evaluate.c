@@ -207,7 +207,7 @@ static void trace_no_instances(eval_ctx *ctx)
 
 static bool evaluate_instances(eval_ctx *ctx, dt_findings *findings)
 {
-    size_t count = ctx->rule->analyzer->count(ctx->input);
+    size_t count = ctx->input->in->process ? ctx->rule->analyzer->count(ctx->input) : 0;
     if (count > MAX_INSTANCES)
         count = MAX_INSTANCES;
     if (count == 0)

@@ -47,8 +47,11 @@ static void join_list(const char *const *list, char *out, size_t size)
 {
     size_t used = 0;
     out[0] = '\0';
-    for (size_t i = 0; list[i] && used < size; i++)
-        used += (size_t)snprintf(out + used, size - used, "%s%s", i ? ", " : "", list[i]);
+    for (size_t i = 0; list[i] && used < size; i++) {
+        const char *name = strcmp(list[i], "<operator>") == 0
+                               ? "an operator (eq, ne, lt, le, gt, ge, in, matches)" : list[i];
+        used += (size_t)snprintf(out + used, size - used, "%s%s", i ? ", " : "", name);
+    }
 }
 
 bool parse_expect(parser *p, const ynode *node, ynode_kind kind, const char *what)
