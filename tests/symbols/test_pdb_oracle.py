@@ -324,8 +324,8 @@ def check_undname(results, undname, pdbs, counts):
 def main():
     results = Results("pdb_oracle")
     if not corpus_available():
-        results.skip("shared corpus absent")
-        results.finish()
+        print("SKIP shared corpus absent\n0 passed, 0 failed, 1 skipped")
+        sys.exit(77)
     pdbutil = tool("llvm-pdbutil-16", "llvm-pdbutil", "llvm-pdbutil-14")
     undname = tool("llvm-undname-16", "llvm-undname", "llvm-undname-14")
     counts = []
