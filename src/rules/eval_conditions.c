@@ -100,7 +100,8 @@ static void record_match(eval_ctx *ctx, const stack_cond *cond, const dt_thread_
 {
     size_t *indices = dt_arena_array(ctx->arena, m->frame_count, sizeof *indices);
     const char **frames = dt_arena_array(ctx->arena, m->frame_count, sizeof *frames);
-    if (!indices || !frames) {
+    const char *label = dt_arena_strndup(ctx->arena, cond->label, strlen(cond->label));
+    if (!indices || !frames || !label) {
         ctx->failed = true;
         return;
     }
@@ -108,7 +109,7 @@ static void record_match(eval_ctx *ctx, const stack_cond *cond, const dt_thread_
         indices[i] = m->frames[i];
         frames[i] = eval_frame_display(ctx->arena, &stack->frames[m->frames[i]]);
     }
-    dt_finding_thread evidence = {stack_thread_id(stack), cond->label, m->frame_count, indices,
+    dt_finding_thread evidence = {stack_thread_id(stack), label, m->frame_count, indices,
                                   frames};
     eval_add_evidence(ctx, &evidence);
 }
@@ -180,7 +181,7 @@ static void bind_label(eval_ctx *ctx, const stack_cond *cond, eval_mark mark, si
     for (size_t i = 0; i < matched; i++)
         ids[i] = ctx->state.evidence[mark.evidence + i].thread_id;
     rule_value list = {.type = VT_THREADS, .ids = ids, .id_count = matched};
-    const char *l = cond->label;
+    const char *l = dt_arena_strndup(ctx->arena, cond->label, strlen(cond->label));
     eval_bind_value(ctx, l, &list);
     eval_bind(ctx, dt_arena_printf(ctx->arena, "%s.count", l),
               dt_arena_printf(ctx->arena, "%zu", matched));

@@ -134,12 +134,32 @@ static const char *finding_summary(eval_ctx *ctx)
     return text;
 }
 
-static void build_finding(eval_ctx *ctx, dt_finding *f)
+/* A copy in the findings' arena, so findings outlive their rule set. */
+static const char *copy(eval_ctx *ctx, const char *text)
+{
+    if (!text)
+        return NULL;
+    const char *copied = dt_arena_strndup(ctx->arena, text, strlen(text));
+    ctx->failed |= copied == NULL;
+    return copied;
+}
+
+static void copy_rule_text(eval_ctx *ctx, dt_finding *f)
 {
     const rule *r = ctx->rule;
-    *f = (dt_finding){.rule_id = r->id, .title = r->title, .severity = r->severity,
-                      .explanation = r->explanation, .advice = r->advice,
-                      .reference_count = r->reference_count, .references = r->references};
+    *f = (dt_finding){.rule_id = copy(ctx, r->id), .title = copy(ctx, r->title),
+                      .severity = r->severity, .explanation = copy(ctx, r->explanation),
+                      .advice = copy(ctx, r->advice), .reference_count = r->reference_count};
+    const char **references = dt_arena_array(ctx->arena, r->reference_count, sizeof *references);
+    for (size_t i = 0; references && i < r->reference_count; i++)
+        references[i] = copy(ctx, r->references[i]);
+    ctx->failed |= references == NULL;
+    f->references = references;
+}
+
+static void build_finding(eval_ctx *ctx, dt_finding *f)
+{
+    copy_rule_text(ctx, f);
     f->summary = finding_summary(ctx);
     finding_threads(ctx, f);
     finding_locks(ctx, f);
