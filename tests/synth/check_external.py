@@ -378,7 +378,11 @@ def main(argv):
                 check_objdump(tools["objdump"], image, module, report)
             if tools["llvm-readobj"]:
                 check_readobj(tools["llvm-readobj"], image, module, report)
-        if tools["lldb"] and "full" in expected["dumps"]:
+        if tools["lldb"] and "full" in expected["dumps"] and expected["cpu"] == "x86":
+            report.note(f"lldb {scenario}", "x86 walks are not compared: lldb 16 does not apply "
+                        "the .sym STACK WIN records to these frames (tests/golden/"
+                        "test_stacks_x86_synth.py checks the x86 scenarios)")
+        elif tools["lldb"] and "full" in expected["dumps"]:
             check_lldb(tools["lldb"], directory, expected, report)
     if len(argv) <= 2:
         shutil.rmtree(out_dir)

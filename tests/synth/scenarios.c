@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "scenarios_x86.h"
 #include "synth_json.h"
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
@@ -701,6 +702,14 @@ static const synth_scenario scenarios[] = {
     {"pe32-images",
      "x86 (PE32) images of seed 002's x86 stacks (ntdll, kernel32, aspnet_isapi, mscorsvr) "
      "with symbols; no dump", NULL, write_pe32_images},
+    {"seed002-clr-monitor-x86",
+     "seed 002 in its original 32-bit form (Windows Server 2003, mscorsvr): 72 threads in "
+     "mscorsvr!AwareLock::Enter, the owner in ntdll!ZwQueryDirectoryFile under "
+     "kernel32!FindNextFileW, compilation-mutex waiters; FPO and EBP frames", synth_build_seed002_x86,
+     NULL},
+    {"wow64-x86-process",
+     "a 32-bit process on Windows 7 x64 dumped by a 64-bit writer: 32-bit stacks in the TEBs' "
+     "WOW64 contexts, the wow64cpu/wow64 side in the thread contexts", synth_build_wow64, NULL},
 };
 
 size_t synth_scenario_count(void)

@@ -1,6 +1,7 @@
 /* synth_pe: PE32+ image writer (pe-format: DOS/COFF/optional headers,
  * sections, export/exception/debug/IAT directories). */
 #include "synth_pe.h"
+#include "synth_win.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -737,7 +738,8 @@ static const char *target_name(synth_target target, char *scratch, size_t size)
 
 /* MODULE os arch id name / INFO CODE_ID <TimeDateStamp%08X><SizeOfImage%x>
  * file / FILE n path / FUNC rva size param_size name, each followed by one
- * line record "rva size line file" / PUBLIC rva param_size name. */
+ * line record "rva size line file" / STACK WIN for x86 (synth_win.h) /
+ * PUBLIC rva param_size name. */
 void synth_pe_write_sym(const synth_pe *pe, FILE *out)
 {
     require_layout(pe);
@@ -754,6 +756,9 @@ void synth_pe_write_sym(const synth_pe *pe, FILE *out)
         fprintf(out, "FUNC %x %x %x %s\n", rva, size, f->param_size, f->name);
         fprintf(out, "%x %x %zu 0\n", rva, size, 100 + 10 * i);
     }
+    for (size_t i = 0; is_x86(pe) && i < synth_text_function_count(t); i++)
+        synth_write_stack_win(out, synth_text_function(t, (int)i), synth_text_code(t, (int)i),
+                              synth_pe_function_rva(pe, (int)i));
     for (size_t k = 0; k < synth_text_thunk_count(t); k++) {
         char scratch[64];
         uint32_t rva = (uint32_t)(synth_text_thunk_address(t, k) - pe->o.image_base);

@@ -34,6 +34,13 @@ typedef struct synth_process_options {
     uint32_t os_major, os_minor, os_build;
     const char *csd;               /* service pack string or NULL */
     uint32_t seed;                 /* varies register values and decoys */
+    synth_cpu cpu;                 /* the process's code: SYNTH_CPU_AMD64 (default) or
+                                      SYNTH_CPU_X86 (PE32 modules, x86 JIT code, x86
+                                      stacks and contexts, a 32-bit dump writer) */
+    bool wow64;                    /* with SYNTH_CPU_X86: dumped by a 64-bit writer.
+                                      AMD64 system info, 64-bit thread contexts (the
+                                      threads' native frames), the 32-bit context in
+                                      each TEB's WOW64 CPU area, TEB32 at TEB64+0x2000 */
 } synth_process_options;
 
 typedef struct synth_module_spec {
@@ -76,6 +83,8 @@ typedef struct synth_thread_spec {
     int32_t priority;
     uint64_t create_time;          /* FILETIME, 0 derives one */
     uint64_t user_time;            /* 100 ns units */
+    const synth_frame_spec *native_frames; /* WOW64: the 64-bit side (native modules) */
+    size_t native_frame_count;
 } synth_thread_spec;
 
 typedef enum synth_variant { SYNTH_VARIANT_FULL = 0, SYNTH_VARIANT_MINI = 1 } synth_variant;
@@ -90,6 +99,10 @@ void synth_process_free(synth_process *p);
 
 /* Returns the unit index of the new module or JIT region. */
 int synth_process_add_module(synth_process *p, const synth_module_spec *spec);
+/* A 64-bit module of a WOW64 process (wow64.dll, wow64cpu.dll, ntdll.dll),
+ * used by the threads' native frames. Its image is written to images/ only
+ * when no 32-bit module has the same name (the full dump maps it). */
+int synth_process_add_native_module(synth_process *p, const synth_module_spec *spec);
 int synth_process_add_jit_region(synth_process *p, const char *name, uint64_t base,
                                  uint32_t size);
 /* Adds a function to a module or JIT region; returns its index there. */
@@ -114,6 +127,8 @@ synth_dump *synth_process_dump(const synth_process *p, synth_variant variant);
 int synth_process_write(const synth_process *p, const char *dir, const char *scenario);
 
 size_t synth_process_unit_count(const synth_process *p);
+/* The CPU of the process's code (SYNTH_CPU_X86 for x86 and WOW64 processes). */
+synth_cpu synth_process_cpu(const synth_process *p);
 /* The module's image, or NULL for a JIT region. */
 const synth_pe *synth_process_pe(const synth_process *p, int unit);
 /* The built image file of a module (after finish). */
@@ -122,5 +137,7 @@ const synth_text *synth_process_text(const synth_process *p, int unit);
 size_t synth_process_thread_count(const synth_process *p);
 const synth_thread_spec *synth_process_thread(const synth_process *p, size_t index);
 const synth_stack *synth_process_stack(const synth_process *p, size_t index);
+/* A WOW64 thread's 64-bit stack (its 32-bit one is synth_process_stack). */
+const synth_stack *synth_process_native_stack(const synth_process *p, size_t index);
 
 #endif

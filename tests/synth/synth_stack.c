@@ -47,7 +47,8 @@ typedef struct stack_mem {
     uint64_t start;
     uint8_t *bytes;
     size_t size;
-    uint8_t *kept;   /* per 8-byte slot: written by a prolog, not to be filled */
+    uint8_t *kept;   /* per slot: written by a prolog, not to be filled */
+    unsigned word;   /* slot size: 8 (x64) or 4 (x86) */
 } stack_mem;
 
 static size_t mem_index(const stack_mem *m, uint64_t address, size_t n)
@@ -61,15 +62,19 @@ static size_t mem_index(const stack_mem *m, uint64_t address, size_t n)
 
 static void mem_store(stack_mem *m, uint64_t address, uint64_t value, bool keep)
 {
-    size_t i = mem_index(m, address, 8);
-    synth_put_u64(m->bytes + i, value);
-    if (keep && i % 8 == 0)
-        m->kept[i / 8] = 1;
+    size_t i = mem_index(m, address, m->word);
+    if (m->word == 4)
+        synth_put_u32(m->bytes + i, (uint32_t)value);
+    else
+        synth_put_u64(m->bytes + i, value);
+    if (keep && i % m->word == 0)
+        m->kept[i / m->word] = 1;
 }
 
 static uint64_t mem_load(const stack_mem *m, uint64_t address)
 {
-    return synth_get_u64(m->bytes + mem_index(m, address, 8));
+    size_t i = mem_index(m, address, m->word);
+    return m->word == 4 ? synth_get_u32(m->bytes + i) : synth_get_u64(m->bytes + i);
 }
 
 /* ---- Replaying a frame ---------------------------------------------------- */
@@ -80,6 +85,7 @@ typedef struct sim {
     uint64_t regs[16];
     uint64_t xmm[16][2];
     uint64_t rsp;
+    unsigned word;   /* push and pop size */
 } sim;
 
 static void store(sim *s, uint64_t address, uint64_t value)
@@ -99,12 +105,12 @@ static void apply(sim *s, const synth_insn *in)
     uint64_t at = s->rsp + (uint64_t)(int64_t)in->value;
     switch (in->effect) {
     case SYNTH_FX_PUSH:
-        s->rsp -= 8;
+        s->rsp -= s->word;
         store(s, s->rsp, s->regs[in->reg]);
         break;
     case SYNTH_FX_POP:
         s->regs[in->reg] = load(s, s->rsp);
-        s->rsp += 8;
+        s->rsp += s->word;
         break;
     case SYNTH_FX_ALLOC: s->rsp -= (uint32_t)in->value; break;
     case SYNTH_FX_FREE: s->rsp += (uint32_t)in->value; break;
@@ -213,6 +219,8 @@ static void check_call(const synth_frame *outer, const synth_frame *callee)
     synth_target target;
     bool indirect;
     const synth_function *caller = synth_text_function(outer->text, outer->function);
+    if (caller->kind == SYNTH_FUNC_SYSCALL && synth_text_slot_size(outer->text) == 4)
+        return; /* x86 stub: call [edx] into SharedUserData!SystemCallStub */
     if (!synth_text_call_target(outer->text, outer->function, outer->offset, &target, &indirect))
         synth_fail("%s+0x%x is not a call site", caller->name, outer->offset);
     if (indirect)
@@ -223,12 +231,17 @@ static void check_call(const synth_frame *outer, const synth_frame *callee)
                    synth_text_function(callee->text, primary)->name);
 }
 
+static unsigned word_size(const synth_stack_spec *spec)
+{
+    return spec->cpu == SYNTH_CPU_X86 ? 4 : 8;
+}
+
 /* CFA (entry stack pointer) of frame k-1, from frame k's stack pointer. */
-static uint64_t callee_cfa(const synth_frame *callee, uint64_t caller_rsp)
+static uint64_t callee_cfa(const synth_frame *callee, uint64_t caller_rsp, unsigned word)
 {
     if (has_machine_frame(callee))
         return (caller_rsp & ~(uint64_t)15) - machine_frame_size(callee);
-    return caller_rsp - 8;
+    return caller_rsp - word;
 }
 
 /* Layout pass: each frame's CFA and stack pointer, outermost first. */
@@ -237,14 +250,14 @@ static void layout(const synth_stack_spec *spec, uint64_t *cfa, uint64_t *rsp)
     size_t n = spec->frame_count;
     cfa[n - 1] = spec->stack_base - OUTERMOST_CFA_GAP;
     for (size_t k = n; k-- > 0;) {
-        sim s = {0};
+        sim s = {.word = word_size(spec)};
         replay_frame(&s, &spec->frames[k], cfa[k], spec->seed, k);
         rsp[k] = s.rsp;
         if (k == 0)
             break;
         if (!has_machine_frame(&spec->frames[k - 1]))
             check_call(&spec->frames[k], &spec->frames[k - 1]);
-        cfa[k - 1] = callee_cfa(&spec->frames[k - 1], rsp[k]);
+        cfa[k - 1] = callee_cfa(&spec->frames[k - 1], rsp[k], word_size(spec));
     }
 }
 
@@ -263,8 +276,9 @@ static uint64_t decoy(const synth_stack_spec *spec, uint64_t a, uint64_t b)
 static void fill(stack_mem *m, const synth_stack_spec *spec, uint64_t lo, uint64_t hi)
 {
     size_t slot = 0;
-    for (uint64_t a = (lo + 7) & ~(uint64_t)7; a + 8 <= hi; a += 8, slot++) {
-        if (m->kept[(a - m->start) / 8])
+    uint64_t word = m->word;
+    for (uint64_t a = (lo + word - 1) & ~(word - 1); a + word <= hi; a += word, slot++) {
+        if (m->kept[(a - m->start) / word])
             continue;
         uint64_t h = hash3(spec->seed, a, 0xF111);
         uint64_t v = slot == 0 || h % 3 == 0 ? decoy(spec, a, slot)
@@ -297,9 +311,30 @@ static void initial_registers(sim *s, uint32_t seed)
     }
 }
 
+/* x86: the registers eax..edi share the x64 numbers 0-7; a syscall stub
+ * at frame 0 has its number in eax and edx at the stack (sysenter). */
+static void make_context_x86(const synth_stack_spec *spec, const sim *s, uint64_t rsp,
+                             synth_context *ctx)
+{
+    const synth_frame *top = &spec->frames[0];
+    const synth_function *f = synth_text_function(top->text, top->function);
+    synth_context_init(ctx, SYNTH_CPU_X86);
+    for (unsigned r = 0; r < 8; r++)
+        ctx->regs[r] = (uint32_t)s->regs[r];
+    ctx->regs[DT_X86_ESP] = rsp;
+    ctx->regs[DT_X86_EIP] = frame_pc(top);
+    ctx->regs[DT_X86_EDX] = rsp;
+    if (f->kind == SYNTH_FUNC_SYSCALL)
+        ctx->regs[DT_X86_EAX] = f->syscall_number;
+}
+
 static void make_context(const synth_stack_spec *spec, const sim *s, uint64_t rsp,
                          synth_context *ctx)
 {
+    if (spec->cpu == SYNTH_CPU_X86) {
+        make_context_x86(spec, s, rsp, ctx);
+        return;
+    }
     const synth_frame *top = &spec->frames[0];
     const synth_function *f = synth_text_function(top->text, top->function);
     synth_context_init(ctx, SYNTH_CPU_AMD64);
@@ -340,8 +375,9 @@ void synth_stack_build(const synth_stack_spec *spec, synth_stack *out)
     out->bytes = synth_alloc(out->size);
     out->frames = synth_alloc(n * sizeof *out->frames);
     out->frame_count = n;
-    stack_mem m = {out->start, out->bytes, out->size, synth_alloc(out->size / 8 + 1)};
-    sim s = {.mem = &m};
+    stack_mem m = {out->start, out->bytes, out->size, synth_alloc(out->size / 4 + 1),
+                   word_size(spec)};
+    sim s = {.mem = &m, .word = m.word};
     initial_registers(&s, spec->seed);
     for (size_t k = n; k-- > 0;) {
         const synth_frame *f = &spec->frames[k];

@@ -15,7 +15,10 @@
  * data, so a scanning unwinder goes wrong where an exact one does not.
  *
  * Frames given as (caller, offset) must be consistent: the caller's call
- * site at that offset must target the callee (aborts otherwise).
+ * site at that offset must target the callee (aborts otherwise); on x86 a
+ * syscall stub's `call [edx]` return offset may have any callee (the
+ * KiFastSystemCall path, as in x86 stacks: KiFastSystemCallRet above
+ * NtWaitForSingleObject+0xc).
  */
 #ifndef SYNTH_STACK_H
 #define SYNTH_STACK_H
@@ -39,6 +42,9 @@ typedef struct synth_stack_spec {
     const uint64_t *decoys;    /* candidate decoy return addresses */
     size_t decoy_count;
     uint32_t seed;             /* varies register values and decoy choice */
+    synth_cpu cpu;             /* SYNTH_CPU_AMD64, or SYNTH_CPU_X86: 4-byte stack
+                                  slots, an x86 context, return addresses pushed
+                                  by call (frames need x86 code) */
 } synth_stack_spec;
 
 /* What an exact unwinder recovers for one frame: its instruction pointer,
@@ -54,7 +60,7 @@ typedef struct synth_stack {
     uint64_t start;            /* address of bytes[0] */
     uint8_t *bytes;            /* stack memory up to stack_base */
     size_t size;
-    synth_context context;     /* AMD64 context of the innermost frame */
+    synth_context context;     /* context of the innermost frame (the spec's CPU) */
     synth_unwound *frames;     /* frame_count entries, [0] innermost */
     size_t frame_count;
 } synth_stack;
