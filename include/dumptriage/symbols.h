@@ -20,7 +20,11 @@
 extern "C" {
 #endif
 
-/* A function inlined at the looked-up address, innermost first. */
+/* A function inlined at the looked-up address, innermost first. Every
+ * provider places frames the way debuggers show them: the innermost inlined
+ * function at the source position of the address, each outer one at the
+ * call site inside it, and the symbol's own file/line (the physical
+ * function) at the call site of its outermost inlined call. */
 typedef struct dt_inline_frame {
     const char *function;
     const char *file;        /* NULL when unknown */
@@ -31,7 +35,8 @@ typedef struct dt_symbol {
     const char *function;    /* undecorated, WinDbg style: "UL_APP_POOL::Cleanup" */
     uint32_t function_rva;   /* start of the function (or public symbol) */
     uint32_t function_size;  /* 0 when unknown (public symbols, exports) */
-    const char *file;        /* source file of the address, NULL when unknown */
+    const char *file;        /* source position of the physical function: of the
+                                address, or of its outermost inlined call */
     uint32_t line;           /* 0 when unknown */
     size_t inline_count;
     const dt_inline_frame *inlines;

@@ -367,6 +367,27 @@ static const dt_inline_frame *inline_frames(dt_sym_file *sym, sym_body *body, co
     return chain->frames;
 }
 
+/* The convention of every provider (symbols.h): each frame carries its own
+ * position. The innermost inlined function is at the line record; each
+ * outer one, and finally the FUNC itself, is at the call site of the frame
+ * inside it. `calls` holds the call sites, innermost first. */
+static void place_inlines(dt_sym_file *sym, const dt_inline_frame *calls, size_t depth,
+                          dt_symbol *out)
+{
+    dt_inline_frame *frames = calls ? dt_arena_array(&sym->arena, depth, sizeof *frames) : NULL;
+    if (!frames)
+        return;
+    for (size_t i = 0; i < depth; i++) {
+        frames[i].function = calls[i].function;
+        frames[i].file = i ? calls[i - 1].file : out->file;
+        frames[i].line = i ? calls[i - 1].line : out->line;
+    }
+    out->file = calls[depth - 1].file;
+    out->line = calls[depth - 1].line;
+    out->inlines = frames;
+    out->inline_count = depth;
+}
+
 void sym_func_resolve(dt_sym_file *sym, sym_func *func, uint64_t rva, dt_symbol *out)
 {
     if (!func->name) {
@@ -386,8 +407,6 @@ void sym_func_resolve(dt_sym_file *sym, sym_func *func, uint64_t rva, dt_symbol 
     }
     size_t path[DT_SYM_MAX_INLINE_DEPTH];
     size_t depth = find_inline_path(body, rva, path);
-    if (depth > 0) {
-        out->inlines = inline_frames(sym, body, path, depth);
-        out->inline_count = out->inlines ? depth : 0;
-    }
+    if (depth > 0)
+        place_inlines(sym, inline_frames(sym, body, path, depth), depth, out);
 }
