@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 bool output_open(output_file *out, const char *target)
@@ -20,7 +21,11 @@ bool output_open(output_file *out, const char *target)
         return false;
     }
     int fd = mkstemp(out->temporary); /* O_CREAT | O_EXCL: never an existing file or link */
-    if (fd >= 0)
+    /* mkstemp makes the file 0600; a report gets the mode any new file
+     * would (0666 less the umask), as with `> FILE`. */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fd >= 0 && fchmod(fd, 0666 & ~mask) == 0)
         out->stream = fdopen(fd, "w");
     if (!out->stream) {
         fprintf(stderr, "dumptriage: cannot write %s: %s\n", target, strerror(errno));

@@ -4,8 +4,13 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
-enum { CHART_GROUPS = 10, BAR_WIDTH = 360, DISPLAY_SIZE = 512 };
+enum {
+    CHART_GROUPS = 10, BAR_WIDTH = 360, DISPLAY_SIZE = 512,
+    LABEL_WIDTH = 300,       /* room for a frame name at 12px */
+    LABEL_CHARS = 44         /* longer labels are cut, the full text in a <title> */
+};
 
 static const char STYLE[] =
     "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}"
@@ -19,7 +24,7 @@ static const char STYLE[] =
     "table{border-collapse:collapse;font-size:.85em;margin:.5em 0}"
     "td,th{border:1px solid #ddd;padding:.2em .5em;text-align:left}"
     "code,pre{font-family:ui-monospace,monospace;font-size:.85em}"
-    "details{margin:.3em 0}svg text{font-size:12px}";
+    "details{margin:.3em 0}svg text{font-size:12px}.unreadable{color:#c0392b}";
 
 char *dt_html_header(const dt_batch_totals *t)
 {
@@ -39,6 +44,30 @@ static void escaped(dt_strbuf *out, const char *s)
     dt_xml_escape(out, s ? s : "");
 }
 
+/* A chart label: at most LABEL_CHARS characters (UTF-8 sequences kept
+ * whole), then an ellipsis, so it never runs under its bar. */
+static void label(dt_strbuf *out, const char *text)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    size_t chars = 0, bytes = 0, kept = 0;
+    while (p[bytes]) {
+        if (chars == LABEL_CHARS - 1)
+            kept = bytes;
+        size_t n = dt_utf8_sequence(p + bytes);
+        bytes += n ? n : 1;
+        chars++;
+    }
+    if (chars <= LABEL_CHARS) {
+        escaped(out, text);
+        return;
+    }
+    char cut[LABEL_CHARS * 4];
+    memcpy(cut, text, kept); /* kept < 4 * (LABEL_CHARS - 1): sequences are at most 4 bytes */
+    cut[kept] = '\0';
+    escaped(out, cut);
+    dt_strbuf_puts(out, "\xE2\x80\xA6");
+}
+
 /* A horizontal bar chart: one labelled bar per value. */
 static void bar_chart(dt_strbuf *out, const char *title, const char *const *labels,
                       const size_t *values, size_t n)
@@ -48,14 +77,17 @@ static void bar_chart(dt_strbuf *out, const char *title, const char *const *labe
         max = values[i] > max ? values[i] : max;
     dt_strbuf_printf(out, "<figure><figcaption>%s</figcaption>\n<svg xmlns=\"http://www.w3.org/"
                      "2000/svg\" width=\"%d\" height=\"%zu\" role=\"img\">\n", title,
-                     BAR_WIDTH + 220, 22 * n + 4);
+                     LABEL_WIDTH + BAR_WIDTH + 60, 22 * n + 4);
     for (size_t i = 0; i < n; i++) {
         size_t width = values[i] * BAR_WIDTH / max;
-        dt_strbuf_printf(out, "<text x=\"0\" y=\"%zu\">", 22 * i + 15);
+        dt_strbuf_printf(out, "<text x=\"0\" y=\"%zu\"><title>", 22 * i + 15);
         escaped(out, labels[i]);
-        dt_strbuf_printf(out, "</text><rect x=\"160\" y=\"%zu\" width=\"%zu\" height=\"16\" "
+        dt_strbuf_puts(out, "</title>");
+        label(out, labels[i]);
+        dt_strbuf_printf(out, "</text><rect x=\"%d\" y=\"%zu\" width=\"%zu\" height=\"16\" "
                          "fill=\"#5b8def\"/><text x=\"%zu\" y=\"%zu\">%zu</text>\n",
-                         22 * i + 3, width ? width : 1, 166 + width, 22 * i + 15, values[i]);
+                         LABEL_WIDTH, 22 * i + 3, width ? width : 1, LABEL_WIDTH + 6 + width,
+                         22 * i + 15, values[i]);
     }
     dt_strbuf_puts(out, "</svg></figure>\n");
 }
@@ -117,7 +149,14 @@ static void finding(dt_strbuf *out, const dt_finding *f)
     escaped(out, f->explanation);
     dt_strbuf_puts(out, "</p><p><em>What to do:</em> ");
     escaped(out, f->advice);
-    dt_strbuf_puts(out, "</p></div>\n");
+    dt_strbuf_puts(out, "</p>\n");
+    /* References as text: the page links to nothing outside itself. */
+    for (size_t i = 0; i < f->reference_count; i++) {
+        dt_strbuf_puts(out, "<p><em>See:</em> <code>");
+        escaped(out, f->references[i]);
+        dt_strbuf_puts(out, "</code></p>\n");
+    }
+    dt_strbuf_puts(out, "</div>\n");
 }
 
 static void stack_groups(dt_strbuf *out, const dt_stacks *stacks)
@@ -185,7 +224,8 @@ char *dt_html_entry(const char *path, const dt_triage *t, const dt_error *err)
     dt_strbuf out = {0};
     dt_strbuf_puts(&out, "<section class=\"dump\">\n<h2>");
     escaped(&out, path);
-    dt_strbuf_puts(&out, "</h2>\n<p class=\"verdict\">");
+    dt_strbuf_printf(&out, "</h2>\n<p class=\"verdict%s\">%s", t ? "" : " unreadable",
+                     t ? "" : "UNREADABLE: ");
     escaped(&out, t ? dt_triage_verdict(t) : err->message);
     dt_strbuf_puts(&out, "</p>\n");
     if (t) {
