@@ -17,6 +17,7 @@ static const char *const wait_primitives[] = {
     "ntdll!KiFastSystemCallRet",
     "ntdll!KiIntSystemCall",
     "ntdll!RtlpWaitOnCriticalSection",
+    "ntdll!RtlpWaitForCriticalSection",
     "ntdll!RtlpWaitOnAddress*",
     "ntdll!RtlWaitOnAddress",
     "ntdll!RtlSleepConditionVariable*",

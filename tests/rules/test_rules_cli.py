@@ -87,8 +87,34 @@ def test_rules_test(tmp):
     check(code == 3, "test with an unknown rule")
 
 
+# Real Wine dumps (fixtures/): the rules each must give, and nothing else.
+FIXTURE_FINDINGS = {
+    "av_read.mini": ["access-violation"], "av_write.mini": ["access-violation"],
+    "av_exec.mini": ["access-violation"], "stack_overflow.mini": ["stack-overflow"],
+    "cs_deadlock.full": ["critical-section-deadlock"],
+    "cs_contention.full": ["critical-section-contention"],
+    "loader_lock.full": ["loader-lock"], "loader_lock.mini": ["loader-lock"],
+    "event_wait.mini": [], "pipe_read.mini": [], "w3wp.mini": [],
+}
+
+
+def test_fixtures():
+    fixtures = os.path.join(SOURCE, "fixtures")
+    for name, expected in FIXTURE_FINDINGS.items():
+        code, out, _ = run("rules", "test", RULES, os.path.join(fixtures, "dumps", name + ".dmp.gz"),
+                           "--images", os.path.join(fixtures, "bin"), "--images",
+                           os.path.join(fixtures, "wine-dlls"), "--symbols",
+                           os.path.join(fixtures, "bin"), "--offline")
+        lines = out.splitlines()
+        found = [lines[i + 1].split()[1].rstrip(":") for i, line in enumerate(lines)
+                 if line.startswith("Result: matched")]
+        check(found == expected and code == (0 if expected else 1),
+              f"fixture {name}: {found}, expected {expected}")
+
+
 def main():
     test_help()
+    test_fixtures()
     test_check_and_list()
     test_show()
     with tempfile.TemporaryDirectory() as tmp:
