@@ -32,7 +32,7 @@ static const char *const wait_primitives[] = {
     "win32u!NtUserMsgWaitForMultipleObjectsEx",
 };
 
-bool frame_is_wait_primitive(const dt_frame *frame)
+static bool frame_is_wait_primitive(const dt_frame *frame)
 {
     for (size_t i = 0; i < sizeof wait_primitives / sizeof wait_primitives[0]; i++)
         if (dt_frame_name_matches(wait_primitives[i], frame))

@@ -211,8 +211,6 @@ char *template_render(dt_arena *arena, const char *text, template_lookup lookup,
                       void *context, bool *all_bound);
 /* Placeholders every rule may use: process facts, exception variables, and
  * the fields of a stack label ("{waiters.count}"). */
-extern const char *const template_exception_names[];
-extern const char *const template_label_fields[];
 bool template_builtin_name(const char *name, size_t length);
 bool template_label_field(const char *field, size_t length);
 
@@ -250,6 +248,5 @@ typedef struct stack_match {
 
 void stack_match_thread(const stack_cond *cond, const dt_thread_stack *thread,
                         stack_match *out);
-bool frame_is_wait_primitive(const dt_frame *frame);
 
 #endif

@@ -67,10 +67,10 @@ static bool in_names(const char *const *names, const char *name, size_t length)
     return false;
 }
 
-const char *const template_exception_names[] = {
+static const char *const exception_names[] = {
     "code", "code_name", "address", "module", "frame", "thread", "access", "target",
     "subcode", "subcode_name", "depth", "cycle", NULL};
-const char *const template_label_fields[] = {"count", "percent", "frame", "module", "first",
+static const char *const label_fields[] = {"count", "percent", "frame", "module", "first",
                                              NULL};
 
 bool template_builtin_name(const char *name, size_t length)
@@ -82,10 +82,10 @@ bool template_builtin_name(const char *name, size_t length)
         if (fact_find(fact))
             return true;
     }
-    return in_names(template_exception_names, name, length);
+    return in_names(exception_names, name, length);
 }
 
 bool template_label_field(const char *field, size_t length)
 {
-    return in_names(template_label_fields, field, length);
+    return in_names(label_fields, field, length);
 }
