@@ -103,6 +103,27 @@ static bool parse_job(const cli_args *args, analyze_job *job)
     return true;
 }
 
+/* A rule file with errors is a usage error, so it is found before any input
+ * is looked at: usage (2) comes before input errors (3) in the exit status
+ * precedence. analyze_inputs loads the rules again for the run. */
+static bool rule_files_valid(const analyze_job *job)
+{
+    dt_rule_set *rules = NULL;
+    if (job->rule_path_count == 0 || dt_rule_set_new(&rules) != DT_OK)
+        return true;
+    if (job->builtin_rules)
+        dt_rule_set_add_builtin(rules); /* for ids that clash with built-in ones */
+    for (size_t i = 0; i < job->rule_path_count; i++)
+        dt_rule_set_add_path(rules, job->rule_paths[i]);
+    size_t n;
+    const dt_rule_error *errors = dt_rule_set_errors(rules, &n);
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "dumptriage: %s:%u:%u: %s\n", errors[i].file, errors[i].line,
+                errors[i].column, errors[i].message);
+    dt_rule_set_free(rules);
+    return n == 0;
+}
+
 static int run_analyze(int argc, char **argv)
 {
     cli_args args;
@@ -113,7 +134,7 @@ static int run_analyze(int argc, char **argv)
         cli_print_command_help(&cli_analyze_command, stdout);
         return EXIT_OK;
     }
-    if (!parse_job(&args, &job))
+    if (!parse_job(&args, &job) || !rule_files_valid(&job))
         return EXIT_USAGE;
     input_list inputs;
     if (!collect_inputs((char **)args.positional, args.positional_count, &inputs))

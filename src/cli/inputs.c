@@ -106,12 +106,14 @@ bool collect_inputs(char **arguments, int count, input_list *out)
         const char *arg = arguments[i];
         if (strcmp(arg, "-") != 0 && stat(arg, &st) != 0) {
             fprintf(stderr, "dumptriage: %s: %s\n", arg, strerror(errno));
+            input_list_free(out);
             return false;
         }
         bool folder = strcmp(arg, "-") != 0 && S_ISDIR(st.st_mode);
         out->any_folder |= folder;
         if (!(folder ? walk_folder(out, arg, 0) : push(out, arg))) {
             fprintf(stderr, "dumptriage: out of memory while collecting inputs\n");
+            input_list_free(out);
             return false;
         }
     }

@@ -59,7 +59,8 @@ static void folder_row(FILE *to, const input_list *inputs, const dump_result *re
         for (const char *p = results[i].rules_found; p && *p; p = strchr(p, '\n') + 1)
             count_key(&rules, &rule_count, p, (size_t)(strchr(p, '\n') - p));
     }
-    qsort(rules, rule_count, sizeof *rules, by_count_then_key);
+    if (rule_count) /* qsort's array must not be NULL, even when empty */
+        qsort(rules, rule_count, sizeof *rules, by_count_then_key);
     fprintf(to, "%-40.*s %6zu %6zu %6zu %6zu %6zu  ", (int)(length ? length : 1),
             length ? folder : ".", dumps, errors, severities[2], severities[1], severities[0]);
     for (size_t i = 0; i < rule_count && i < TOP_RULES; i++)
@@ -76,7 +77,8 @@ static void bucket_table(FILE *to, const input_list *inputs, const dump_result *
     for (size_t i = 0; i < inputs->count; i++)
         if (results[i].bucket)
             count_key(&buckets, &n, results[i].bucket, strlen(results[i].bucket));
-    qsort(buckets, n, sizeof *buckets, by_count_then_key);
+    if (n)
+        qsort(buckets, n, sizeof *buckets, by_count_then_key);
     fprintf(to, "\n%6s  %s\n", "DUMPS", "BUCKET");
     for (size_t i = 0; i < n; i++)
         fprintf(to, "%6zu  %s\n", buckets[i].count, buckets[i].key);

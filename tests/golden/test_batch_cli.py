@@ -82,6 +82,9 @@ def check_precedence(inputs):
         f.write("version: 1\nrules:\n  - id: x\n    severity: dire\n")
     code, err = exit_code(inputs, [SEED, BROKEN], "--rules", bad_rules)
     R.check(code == 2 and "bad-rules.yaml" in err, f"an invalid rule file: 2 ({code})")
+    code, err = exit_code(inputs, ["dumps/no-such-file.dmp"], "--rules", bad_rules)
+    R.check(code == 2 and "bad-rules.yaml" in err and "no-such-file" not in err,
+            f"an invalid rule file and a missing input: 2, before the inputs are looked at ({code})")
     R.equal(exit_code(inputs, [HEALTHY])[0], 0, "nothing wrong: 0")
     empty = os.path.join(inputs.root, "empty")
     os.makedirs(empty, exist_ok=True)
