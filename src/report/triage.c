@@ -163,6 +163,20 @@ static bool is_crash(const dt_exception *e)
            e->code != 0x40010005;
 }
 
+/* HANG when the finding's threads wait, BUSY when one of them runs, and
+ * PROBLEM for findings about no thread (leaks, memory). */
+static const char *finding_kind(const dt_triage *t, const dt_finding *f)
+{
+    bool waiting = false;
+    for (size_t i = 0; i < f->thread_id_count; i++) {
+        const dt_thread_facts *facts = dt_triage_thread_facts(t, f->thread_ids[i]);
+        if (facts && facts->state == DT_STATE_RUNNING)
+            return "BUSY";
+        waiting |= facts != NULL;
+    }
+    return waiting ? "HANG" : "PROBLEM";
+}
+
 static void compose_verdict(dt_triage *t)
 {
     size_t n;
@@ -173,7 +187,8 @@ static void compose_verdict(dt_triage *t)
         return;
     }
     if (n && findings[0].severity >= DT_SEVERITY_WARNING) {
-        snprintf(t->verdict, sizeof t->verdict, "HANG: %s", findings[0].summary);
+        snprintf(t->verdict, sizeof t->verdict, "%s: %s", finding_kind(t, &findings[0]),
+                 findings[0].summary);
         return;
     }
     size_t threads = 0;
