@@ -58,6 +58,7 @@ rules:
 EXPECTED = {
     "dumps/crash/av_read.mini.dmp.gz": ({"access-violation"}, "CRASH"),
     "dumps/crash/event_wait.bin": (set(), None),
+    "dumps/crash/odd & <name> \u00fc.dmp": (set(), None),
     "dumps/crash/stack_overflow.mini.dmp": ({"stack-overflow"}, "CRASH"),
     "dumps/hang/cs_deadlock.full.dmp.gz": ({"batch-test-lock-waiters"}, None),
     "dumps/hang/w3wp.mini.dmp.gz": ({"batch-test-busy-w3wp"}, None),
@@ -67,6 +68,9 @@ EXPECTED = {
     "dumps/broken/not-a-dump.dmp": (None, None),
     "dumps/broken/truncated.dmp": (None, None),
 }
+# Files with the same dump inside: the same bucket.
+SAME_DUMP = [{"dumps/iis/seed000-w3wp-shutdown.dmp", "dumps/iis/recycled/w3wp-2140-copy.dmp"},
+             {"dumps/crash/event_wait.bin", "dumps/crash/odd & <name> \u00fc.dmp"}]
 SEVERITIES = ("info", "warning", "error")
 
 
@@ -130,6 +134,9 @@ def make_inputs(root):
     d = inputs.path
     _copy(os.path.join(dumps, "av_read.mini.dmp.gz"), d("dumps/crash/av_read.mini.dmp.gz"))
     _copy(os.path.join(dumps, "event_wait.mini.dmp.gz"), d("dumps/crash/event_wait.bin"), True)
+    # Characters XML, HTML and URIs must escape, and UTF-8.
+    _copy(os.path.join(dumps, "event_wait.mini.dmp.gz"), d("dumps/crash/odd & <name> \u00fc.dmp"),
+          True)
     _copy(os.path.join(dumps, "stack_overflow.mini.dmp.gz"),
           d("dumps/crash/stack_overflow.mini.dmp"), True)
     _copy(os.path.join(dumps, "cs_deadlock.full.dmp.gz"), d("dumps/hang/cs_deadlock.full.dmp.gz"))

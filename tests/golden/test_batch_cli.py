@@ -195,11 +195,14 @@ def check_output(inputs):
     # Every format through --output equals stdout; no temporary file is left.
     for fmt in ("text", "json", "ndjson", "junit", "sarif", "html"):
         many = [inputs.folder, "--format", fmt, "--jobs", "2"] + inputs.options
-        _, stdout, _ = B.analyze(many, cwd=inputs.root)
+        first, stdout, _ = B.analyze(many, cwd=inputs.root)
         path = os.path.join(work, f"all.{fmt}")
-        code, _, _ = B.analyze(many + ["--output", path], cwd=inputs.root)
+        code, _, err = B.analyze(many + ["--output", path], cwd=inputs.root)
         with open(path, "rb") as f:
-            R.check(code == 3 and f.read() == stdout, f"--output {fmt}: the same bytes as stdout")
+            written = f.read()
+        R.check(first == 3 and code == 3 and written == stdout,
+                f"--output {fmt}: the same bytes as stdout (exit {first} and {code}, "
+                f"{len(stdout)} and {len(written)} bytes, {err[-300:]!r})")
     leftovers = [n for n in os.listdir(work) if ".tmp-" in n]
     R.equal(leftovers, [], "--output: no temporary files left")
     # A target that cannot be written fails without touching anything else.
