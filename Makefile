@@ -1,7 +1,7 @@
 # A thin wrapper over the CMake presets (CMakePresets.json).
 SAMPLE ?= fixtures/dumps/cs_deadlock.full.dmp.gz
 
-.PHONY: all deps build demo check check-asan fuzz sweep clean
+.PHONY: all deps build demo check check-asan fuzz sweep bench clean
 
 all: build
 
@@ -29,6 +29,10 @@ fuzz: deps
 
 sweep: build
 	cd build && DT_SWEEP_CUTS=64 DT_SWEEP_MUTATIONS=1000 ctest -R damage_sweep --output-on-failure
+
+# The benchmark (docs/performance.md); e.g. BENCH_ARGS="--quick --check tests/bench/baseline.txt"
+bench: build
+	./build/tests/dt-bench $(BENCH_ARGS)
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -16,29 +16,44 @@ typedef struct name_view {
     bool zw_as_nt;           /* the first two characters read as "nt" */
 } name_view;
 
+/* A lower-case name with its length, known at compile time: views compare
+ * lengths before characters (this runs for every frame against every
+ * pattern of every rule). */
+typedef struct known_name {
+    const char *text;
+    size_t length;
+} known_name;
+
+#define KNOWN(s) {s, sizeof(s) - 1}
+
 /* Module families: each alias is compared as its family's first name. */
-static const char *const module_families[][4] = {
-    {"kernel32", "kernelbase", NULL, NULL},
-    {"ole32", "combase", NULL, NULL},
-    {"clr", "coreclr", "mscorwks", "mscorsvr"},
+static const known_name module_families[][4] = {
+    {KNOWN("kernel32"), KNOWN("kernelbase")},
+    {KNOWN("ole32"), KNOWN("combase")},
+    {KNOWN("clr"), KNOWN("coreclr"), KNOWN("mscorwks"), KNOWN("mscorsvr")},
 };
 
-static const char *const system_modules[] = {"ntdll", "kernel32", "user32", "win32u", "ole32"};
+static const known_name system_modules[] = {KNOWN("ntdll"), KNOWN("kernel32"), KNOWN("user32"),
+                                            KNOWN("win32u"), KNOWN("ole32")};
+
+static char ascii_lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
 
 static char view_char(const name_view *v, size_t i)
 {
     if (v->zw_as_nt && i < 2)
         return "nt"[i];
-    return (char)tolower((unsigned char)v->text[i]);
+    return ascii_lower(v->text[i]);
 }
 
-static bool view_equals(const name_view *v, const char *lower)
+static bool view_equals(const name_view *v, const known_name *lower)
 {
-    size_t n = strlen(lower);
-    if (v->length != n)
+    if (v->length != lower->length)
         return false;
-    for (size_t i = 0; i < n; i++)
-        if (view_char(v, i) != lower[i])
+    for (size_t i = 0; i < lower->length; i++)
+        if (view_char(v, i) != lower->text[i])
             return false;
     return true;
 }
@@ -52,8 +67,8 @@ bool an_is_syscall_name(const char *name)
 /* "Zw" followed by a letter (or, in a pattern, a wildcard) reads as "Nt". */
 static name_view function_view(const char *text, size_t length)
 {
-    bool zw = length > 2 && tolower((unsigned char)text[0]) == 'z' &&
-              tolower((unsigned char)text[1]) == 'w' &&
+    bool zw = length > 2 && ascii_lower(text[0]) == 'z' &&
+              ascii_lower(text[1]) == 'w' &&
               (isalpha((unsigned char)text[2]) || text[2] == '*' || text[2] == '?');
     return (name_view){text, length, zw};
 }
@@ -67,9 +82,9 @@ static name_view module_view(const char *text, size_t length)
             dot = text + i;
     name_view v = {text, dot ? (size_t)(dot - text) : length, false};
     for (size_t f = 0; f < sizeof module_families / sizeof module_families[0]; f++)
-        for (size_t k = 0; k < 4 && module_families[f][k]; k++)
-            if (view_equals(&v, module_families[f][k]))
-                return (name_view){module_families[f][0], strlen(module_families[f][0]), false};
+        for (size_t k = 0; k < 4 && module_families[f][k].text; k++)
+            if (view_equals(&v, &module_families[f][k]))
+                return (name_view){module_families[f][0].text, module_families[f][0].length, false};
     return v;
 }
 
@@ -130,12 +145,14 @@ bool dt_frame_name_matches(const char *pattern, const dt_frame *frame)
         name_view f = function_view(pattern, strlen(pattern));
         return frame_function_matches(&f, frame);
     }
+    /* The function first: it rejects most frames at its first characters,
+     * while a module view scans the whole name. */
+    name_view f = function_view(bang + 1, strlen(bang + 1));
+    if (!frame_function_matches(&f, frame))
+        return false;
     name_view m = module_view(pattern, (size_t)(bang - pattern));
     name_view module = frame_module_view(frame);
-    if (!glob_matches(&m, &module))
-        return false;
-    name_view f = function_view(bang + 1, strlen(bang + 1));
-    return frame_function_matches(&f, frame);
+    return glob_matches(&m, &module);
 }
 
 bool an_frame_matches_any(const dt_frame *frame, const char *const *patterns)
@@ -150,7 +167,7 @@ bool an_frame_in_system_module(const dt_frame *frame)
 {
     name_view module = frame_module_view(frame);
     for (size_t i = 0; i < sizeof system_modules / sizeof system_modules[0]; i++)
-        if (view_equals(&module, system_modules[i]))
+        if (view_equals(&module, &system_modules[i]))
             return true;
     return false;
 }
@@ -159,6 +176,7 @@ bool an_module_is_clr(const char *module_name)
 {
     if (!module_name)
         return false;
+    static const known_name clr = KNOWN("clr");
     name_view v = module_view(module_name, strlen(module_name));
-    return view_equals(&v, "clr");
+    return view_equals(&v, &clr);
 }

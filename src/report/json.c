@@ -89,26 +89,44 @@ size_t dt_utf8_sequence(const unsigned char *s)
     return n;
 }
 
+/* Bytes from `p` that go out unchanged: printable ASCII other than '"' and
+ * '\\', and valid UTF-8 sequences. */
+static size_t plain_run(const unsigned char *p)
+{
+    size_t n = 0;
+    for (;;) {
+        unsigned char c = p[n];
+        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+            n++;
+            continue;
+        }
+        size_t k = c >= 0x80 ? dt_utf8_sequence(p + n) : 0;
+        if (k == 0)
+            return n;
+        n += k;
+    }
+}
+
+/* Runs of plain bytes are appended at once: escaping is most of the JSON
+ * report's cost. */
 void dt_json_escape(dt_strbuf *out, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        if (*p == '"' || *p == '\\') {
+        size_t run = plain_run(p);
+        if (run) {
+            dt_strbuf_append(out, (const char *)p, run);
+            p += run;
+        } else if (*p == '"' || *p == '\\') {
             char esc[2] = {'\\', (char)*p};
             dt_strbuf_append(out, esc, 2);
             p++;
         } else if (*p < 0x20 || *p == 0x7F) {
             dt_strbuf_printf(out, "\\u%04x", *p);
             p++;
-        } else {
-            size_t n = dt_utf8_sequence(p);
-            if (n == 0) {
-                dt_strbuf_puts(out, "\xEF\xBF\xBD");
-                p++;
-            } else {
-                dt_strbuf_append(out, (const char *)p, n);
-                p += n;
-            }
+        } else { /* a byte that starts no valid UTF-8 sequence */
+            dt_strbuf_puts(out, "\xEF\xBF\xBD");
+            p++;
         }
     }
 }

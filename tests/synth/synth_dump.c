@@ -1,9 +1,12 @@
 /* synth_dump: minidump writer for tests. Layouts cite minidumpapiset.h. */
 #include "synth_dump.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum {
     MDMP_SIGNATURE = 0x504D444D, /* "MDMP" */
@@ -43,7 +46,7 @@ typedef struct dir_entry {
 
 typedef struct region {
     uint64_t address;
-    uint8_t *bytes;
+    uint8_t *bytes;      /* NULL: `size` zero bytes (synth_dump_add_zero_memory) */
     size_t size;
 } region;
 
@@ -220,6 +223,12 @@ static size_t add_region(synth_dump *d, uint64_t address, const void *bytes, siz
 void synth_dump_add_memory(synth_dump *d, uint64_t address, const void *bytes, size_t size)
 {
     add_region(d, address, bytes, size);
+}
+
+void synth_dump_add_zero_memory(synth_dump *d, uint64_t address, uint64_t size)
+{
+    place_memory(d);
+    APPEND(d->regions, d->region_count, ((region){address, NULL, (size_t)size}));
 }
 
 void synth_dump_add_thread(synth_dump *d, const synth_thread *thread)
@@ -466,6 +475,8 @@ typedef struct writer {
     stack_patch *patches;
     size_t patch_count;
     size_t memory64_base_at;  /* offset of Memory64List BaseRva, 0 if none */
+    bool sparse;              /* Memory64List data placed, not appended */
+    uint64_t end;             /* file size (sparse) */
 } writer;
 
 static uint32_t rva32(size_t offset)
@@ -478,6 +489,12 @@ static uint32_t rva32(size_t offset)
 static void align_aux(writer *w)
 {
     synth_buf_align(w->out, 4, 0);
+}
+
+/* A region's bytes at the end of the buffer (zeros for a zero range). */
+static size_t put_region_bytes(writer *w, const region *r)
+{
+    return r->bytes ? synth_buf_bytes(w->out, r->bytes, r->size) : synth_buf_zeros(w->out, r->size);
 }
 
 /* Starts a stream body: 4-aligned, or at 1 (mod 4) with the quirk. */
@@ -628,7 +645,7 @@ static size_t write_memory_list(writer *w)
         if (r->size > UINT32_MAX)
             synth_fail("MemoryList range of %zu bytes exceeds 32 bits", r->size);
         synth_buf_align(w->out, 16, 0);
-        size_t data = synth_buf_bytes(w->out, r->bytes, r->size);
+        size_t data = put_region_bytes(w, r);
         w->region_offsets[i] = data;
         synth_buf_patch_u64(w->out, at, r->address);
         synth_buf_patch_u32(w->out, at + 8, (uint32_t)r->size);
@@ -652,14 +669,19 @@ static size_t write_memory64_list(writer *w)
     return w->out->size - start;
 }
 
-/* The Memory64List data: every range back to back, in descriptor order. */
+/* The Memory64List data: every range back to back, in descriptor order;
+ * sparse, the ranges are only placed (synth_dump_write_sparse writes them). */
 static void write_memory64_data(writer *w)
 {
     const synth_dump *d = w->d;
     synth_buf_align(w->out, 16, 0);
     synth_buf_patch_u64(w->out, w->memory64_base_at, w->out->size);
-    for (size_t i = 0; i < d->region_count; i++)
-        w->region_offsets[i] = synth_buf_bytes(w->out, d->regions[i].bytes, d->regions[i].size);
+    uint64_t at = w->out->size;
+    for (size_t i = 0; i < d->region_count; i++) {
+        w->region_offsets[i] = w->sparse ? at : put_region_bytes(w, &d->regions[i]);
+        at += d->regions[i].size;
+    }
+    w->end = at;
 }
 
 /* MINIDUMP_EXCEPTION_STREAM (0xA8): ThreadId 0, __alignment 4,
@@ -1038,20 +1060,28 @@ static void write_header(writer *w, size_t stream_count)
     synth_buf_u64(w->out, w->d->flags);
 }
 
+/* Everything but (when sparse) the Memory64List data into w->out. */
+static void write_all_streams(writer *w)
+{
+    const synth_dump *d = w->d;
+    if (w->out->size != 0)
+        synth_fail("synth_dump_write needs an empty buffer");
+    w->region_offsets = synth_alloc((d->region_count + 1) * sizeof(uint64_t));
+    size_t stream_count = d->entry_count + d->duplicate_count + d->quirks.unused_entries;
+    write_header(w, stream_count);
+    synth_buf_reserve(w->out, stream_count * DIRECTORY_ENTRY_SIZE);
+    for (size_t i = 0; i < d->entry_count; i++)
+        write_entry(w, i);
+    if (w->memory64_base_at)
+        write_memory64_data(w);
+    write_duplicates(w);
+    apply_stack_patches(w);
+}
+
 void synth_dump_write(const synth_dump *d, synth_buf *out)
 {
-    if (out->size != 0)
-        synth_fail("synth_dump_write needs an empty buffer");
-    writer w = {d, out, synth_alloc((d->region_count + 1) * sizeof(uint64_t)), NULL, 0, 0};
-    size_t stream_count = d->entry_count + d->duplicate_count + d->quirks.unused_entries;
-    write_header(&w, stream_count);
-    synth_buf_reserve(out, stream_count * DIRECTORY_ENTRY_SIZE);
-    for (size_t i = 0; i < d->entry_count; i++)
-        write_entry(&w, i);
-    if (w.memory64_base_at)
-        write_memory64_data(&w);
-    write_duplicates(&w);
-    apply_stack_patches(&w);
+    writer w = {.d = d, .out = out};
+    write_all_streams(&w);
     free(w.region_offsets);
     free(w.patches);
 }
@@ -1064,4 +1094,69 @@ int synth_dump_write_file(const synth_dump *d, const char *path)
     int rc = synth_write_file(path, b.data, b.size);
     synth_buf_free(&b);
     return rc;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+static bool pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t offset)
+{
+    while (n > 0) {
+        ssize_t w = pwrite(fd, p, n, (off_t)offset);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+        offset += (uint64_t)w;
+    }
+    return true;
+}
+
+/* The non-zero 4 KiB pages of one range, at its file offset. */
+static bool write_region_pages(int fd, const region *r, uint64_t offset)
+{
+    enum { PAGE = 4096 };
+    for (size_t at = 0; r->bytes && at < r->size; at += PAGE) {
+        size_t n = r->size - at < PAGE ? r->size - at : PAGE;
+        if (!all_zero(r->bytes + at, n) && !pwrite_all(fd, r->bytes + at, n, offset + at))
+            return false;
+    }
+    return true;
+}
+
+static bool write_sparse_fd(int fd, const writer *w)
+{
+    uint64_t end = w->end > w->out->size ? w->end : w->out->size;
+    if (!pwrite_all(fd, w->out->data, w->out->size, 0) || ftruncate(fd, (off_t)end) != 0)
+        return false;
+    for (size_t i = 0; i < w->d->region_count; i++)
+        if (!write_region_pages(fd, &w->d->regions[i], w->region_offsets[i]))
+            return false;
+    return true;
+}
+
+int synth_dump_write_sparse(const synth_dump *d, const char *path)
+{
+    if (d->layout != SYNTH_MEMORY64_LIST)
+        synth_fail("synth_dump_write_sparse needs the Memory64List layout");
+    synth_buf b;
+    synth_buf_init(&b);
+    writer w = {.d = d, .out = &b, .sparse = true};
+    write_all_streams(&w);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    bool ok = fd >= 0 && write_sparse_fd(fd, &w);
+    int saved = errno;
+    if (fd >= 0 && close(fd) != 0 && ok) {
+        ok = false;
+        saved = errno;
+    }
+    free(w.region_offsets);
+    free(w.patches);
+    synth_buf_free(&b);
+    errno = saved;
+    return ok ? 0 : -1;
 }

@@ -284,6 +284,9 @@ void synth_dump_set_system_info(synth_dump *d, const synth_system_info *info);
 void synth_dump_add_thread(synth_dump *d, const synth_thread *thread);
 void synth_dump_add_module(synth_dump *d, const synth_module *module);
 void synth_dump_add_memory(synth_dump *d, uint64_t address, const void *bytes, size_t size);
+/* A range of `size` zero bytes that is never held in memory: written as
+ * zeros by synth_dump_write, left as a hole by synth_dump_write_sparse. */
+void synth_dump_add_zero_memory(synth_dump *d, uint64_t address, uint64_t size);
 void synth_dump_set_exception(synth_dump *d, const synth_exception *exception);
 void synth_dump_set_misc_info(synth_dump *d, const synth_misc_info *info);
 void synth_dump_add_handle(synth_dump *d, const synth_handle *handle);
@@ -304,5 +307,11 @@ void synth_dump_duplicate_stream(synth_dump *d, uint32_t type);
 void synth_dump_write(const synth_dump *d, synth_buf *out);
 /* Writes the dump to `path`; 0 on success, -1 with errno set on failure. */
 int synth_dump_write_file(const synth_dump *d, const char *path);
+/* Writes a dump of any size without holding its memory: the header, streams
+ * and descriptors are built in memory, then only the non-zero 4 KiB pages of
+ * the Memory64List data are written with pwrite(); everything else is a hole
+ * (a sparse file on file systems that have them). Needs the Memory64List
+ * layout. Returns 0, or -1 with errno set. */
+int synth_dump_write_sparse(const synth_dump *d, const char *path);
 
 #endif
