@@ -184,6 +184,15 @@ void dwarf_unit_load(dt_dwarf *dwarf, dwarf_unit *unit);
 /* The scope's display name (demangled linkage name or DW_AT_name). */
 const char *dwarf_scope_name(dt_dwarf *dwarf, dwarf_scope *scope);
 
+/* ---- dwarf_open.c --------------------------------------------------------- */
+
+/* libdwarf keeps process-wide state (a shared buffer written while reading
+ * line tables), so it is not safe from two threads at once even on separate
+ * Dwarf_Debug handles. Every public dt_dwarf_* entry point holds this lock
+ * while it may call into libdwarf; batch jobs symbolize in parallel. */
+void dwarf_library_lock(void);
+void dwarf_library_unlock(void);
+
 /* ---- dwarf_lines.c -------------------------------------------------------- */
 
 /* Reads the line table of the unit whose CU DIE is `cu_die`. */

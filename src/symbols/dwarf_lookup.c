@@ -88,13 +88,8 @@ static bool fill_symbol(dt_dwarf *dwarf, dwarf_unit *unit, dwarf_scope *inner, u
     return true;
 }
 
-bool dt_dwarf_lookup(dt_dwarf *dwarf, uint32_t rva, dt_symbol *out)
+static bool lookup_locked(dt_dwarf *dwarf, uint32_t rva, dt_symbol *out)
 {
-    if (!out)
-        return false;
-    memset(out, 0, sizeof *out);
-    if (!dwarf)
-        return false;
     dwarf_index_build(dwarf);
     uint64_t va = dwarf->image_base + rva;
     dwarf_unit *unit = dwarf_index_find(dwarf, va);
@@ -105,5 +100,18 @@ bool dt_dwarf_lookup(dt_dwarf *dwarf, uint32_t rva, dt_symbol *out)
         found = inner && fill_symbol(dwarf, unit, inner, va, out);
     }
     dwarf_diags_refresh(dwarf);
+    return found;
+}
+
+bool dt_dwarf_lookup(dt_dwarf *dwarf, uint32_t rva, dt_symbol *out)
+{
+    if (!out)
+        return false;
+    memset(out, 0, sizeof *out);
+    if (!dwarf)
+        return false;
+    dwarf_library_lock();
+    bool found = lookup_locked(dwarf, rva, out);
+    dwarf_library_unlock();
     return found;
 }

@@ -8,6 +8,7 @@
 #include "symbols/dwarf_internal.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,7 +247,38 @@ static dt_status start_libdwarf(dt_dwarf *dwarf, dt_error *err)
     return st;
 }
 
-dt_status dt_dwarf_open(dt_dwarf **out, const dt_image *image, dt_error *err)
+static pthread_mutex_t libdwarf_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void dwarf_library_lock(void)
+{
+    pthread_mutex_lock(&libdwarf_mutex);
+}
+
+void dwarf_library_unlock(void)
+{
+    pthread_mutex_unlock(&libdwarf_mutex);
+}
+
+static void release_locked(dt_dwarf *dwarf)
+{
+    if (dwarf->dbg) {
+        Dwarf_Error error = NULL;
+        dwarf_object_finish(dwarf->dbg, &error);
+    }
+    for (size_t i = 0; i < dwarf->unit_count; i++) {
+        free(dwarf->units[i].scopes);
+        free(dwarf->units[i].ranges);
+        free(dwarf->units[i].lines);
+    }
+    free(dwarf->units);
+    free(dwarf->spans);
+    free(dwarf->checked_units);
+    dt_diag_list_free(&dwarf->diags);
+    dt_arena_release(&dwarf->arena);
+    free(dwarf);
+}
+
+static dt_status open_locked(dt_dwarf **out, const dt_image *image, dt_error *err)
 {
     if (!out)
         return dt_error_set(err, DT_ERR_ARGUMENT, "(null)", NULL, -1, "no output pointer");
@@ -269,12 +301,12 @@ dt_status dt_dwarf_open(dt_dwarf **out, const dt_image *image, dt_error *err)
     if (!validate_sections(dwarf)) {
         dt_error_set(err, DT_ERR_FORMAT, dwarf->label, ".debug_info", -1,
                      "no usable compilation unit in .debug_info");
-        dt_dwarf_free(dwarf);
+        release_locked(dwarf);
         return DT_ERR_FORMAT;
     }
     dt_status st = start_libdwarf(dwarf, err);
     if (st != DT_OK) {
-        dt_dwarf_free(dwarf);
+        release_locked(dwarf);
         return st;
     }
     dwarf_diags_refresh(dwarf);
@@ -282,25 +314,21 @@ dt_status dt_dwarf_open(dt_dwarf **out, const dt_image *image, dt_error *err)
     return DT_OK;
 }
 
+dt_status dt_dwarf_open(dt_dwarf **out, const dt_image *image, dt_error *err)
+{
+    dwarf_library_lock();
+    dt_status st = open_locked(out, image, err);
+    dwarf_library_unlock();
+    return st;
+}
+
 void dt_dwarf_free(dt_dwarf *dwarf)
 {
     if (!dwarf)
         return;
-    if (dwarf->dbg) {
-        Dwarf_Error error = NULL;
-        dwarf_object_finish(dwarf->dbg, &error);
-    }
-    for (size_t i = 0; i < dwarf->unit_count; i++) {
-        free(dwarf->units[i].scopes);
-        free(dwarf->units[i].ranges);
-        free(dwarf->units[i].lines);
-    }
-    free(dwarf->units);
-    free(dwarf->spans);
-    free(dwarf->checked_units);
-    dt_diag_list_free(&dwarf->diags);
-    dt_arena_release(&dwarf->arena);
-    free(dwarf);
+    dwarf_library_lock();
+    release_locked(dwarf);
+    dwarf_library_unlock();
 }
 
 const dt_diagnostic *dt_dwarf_diagnostics(const dt_dwarf *dwarf, size_t *count)
