@@ -177,6 +177,17 @@ static const char *finding_kind(const dt_triage *t, const dt_finding *f)
     return waiting ? "HANG" : "PROBLEM";
 }
 
+/* A cut or corrupted dump may have lost the very thread or exception that
+ * explains it, so "OK" would overstate what was seen. */
+static size_t count_damage(const dt_dump *dump)
+{
+    size_t n = 0, damage = 0;
+    const dt_diagnostic *diags = dt_dump_diagnostics(dump, &n);
+    for (size_t i = 0; i < n; i++)
+        damage += diags[i].level == DT_DIAG_ERROR;
+    return damage;
+}
+
 static void compose_verdict(dt_triage *t)
 {
     size_t n;
@@ -194,6 +205,14 @@ static void compose_verdict(dt_triage *t)
     size_t threads = 0;
     if (t->stacks)
         dt_stacks_threads(t->stacks, &threads);
+    size_t damage = count_damage(t->dump);
+    if (damage) {
+        snprintf(t->verdict, sizeof t->verdict,
+                 "DAMAGED: the dump is incomplete (%zu error%s in diagnostics); no known problem "
+                 "found in the %zu readable thread%s",
+                 damage, damage == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
+        return;
+    }
     snprintf(t->verdict, sizeof t->verdict, "OK: no known problem found in %zu thread%s%s",
              threads, threads == 1 ? "" : "s", n ? " (informational findings below)" : "");
 }

@@ -58,7 +58,7 @@ def check_report_object(inputs, doc, what):
     R.check(doc.get("error") is None and doc.get("command") == "analyze", f"{what}: {path}: analyzed")
     found = {f["rule_id"] for f in doc["findings"]}
     R.check(rules <= found, f"{what}: {path}: rule ids {sorted(found)} include {sorted(rules)}")
-    R.check(re.match(r"(CRASH|HANG|BUSY|PROBLEM|OK): ", doc["verdict"]) is not None
+    R.check(re.match(r"(CRASH|HANG|BUSY|PROBLEM|DAMAGED|OK): ", doc["verdict"]) is not None
             and (verdict is None or doc["verdict"].startswith(verdict + ":")),
             f"{what}: {path}: verdict {doc['verdict']!r}")
     severities = [f["severity"] for f in doc["findings"]]
@@ -370,6 +370,8 @@ def check_damaged(inputs):
             f"damaged: analyzed with what is there, schema-valid ({code}: {err[-200:]})")
     R.check(any(d["level"] == "error" for d in doc.get("diagnostics", [])),
             "damaged: the damage is in diagnostics[] with level error")
+    R.check(re.match(r"(CRASH|DAMAGED): ", doc.get("verdict", "")) is not None,
+            f"damaged: the verdict does not claim OK: {doc.get('verdict')!r}")
     for fmt in ("junit", "sarif", "html", "text"):
         code, out, err = B.analyze(["damaged", "--format", fmt] + inputs.options, cwd=inputs.root)
         R.check(code in (0, 1) and out, f"damaged: a {fmt} report ({code})")
