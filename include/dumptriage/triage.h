@@ -25,6 +25,8 @@ typedef struct dt_triage_options {
     bool offline;                     /* no symbol-server downloads */
     size_t max_frames;                /* 0: the walker's default */
     const dt_rule_set *rules;         /* NULL: no analysis facts and no findings */
+    uint32_t time_budget_ms;          /* 0: none; else threads not walked or named
+                                         within it are reported as cut short */
 } dt_triage_options;
 
 typedef struct dt_triage dt_triage;

@@ -70,6 +70,9 @@ typedef struct dt_image_set dt_image_set;
 typedef struct dt_walk_options {
     size_t max_frames;       /* 0 selects 1024 */
     dt_image_set *images;    /* may be NULL: no images, fallbacks only */
+    uint64_t deadline_ns;    /* CLOCK_MONOTONIC nanoseconds after which threads not
+                                yet walked (or named) are left without frames (or
+                                names), with a diagnostic; 0: no deadline */
 } dt_walk_options;
 
 /* What x86 and WOW64 walks use besides dt_walk_options (a separate struct,
@@ -92,6 +95,8 @@ dt_status dt_walk_threads_ex(dt_stacks **out, const dt_dump *dump, const dt_walk
                              const dt_walk_x86_options *x86);
 const dt_thread_stack *dt_stacks_threads(const dt_stacks *stacks, size_t *count);
 const dt_diagnostic *dt_stacks_diagnostics(const dt_stacks *stacks, size_t *count);
+/* Whether the deadline left any thread unwalked or unnamed. */
+bool dt_stacks_cut_short(const dt_stacks *stacks);
 
 /* Threads with identical frame lists (by instruction address), largest group
  * first, then by the position of the group's first thread. */

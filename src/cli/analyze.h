@@ -14,6 +14,7 @@ typedef struct analyze_job {
     int fail_on;             /* -1 none, else a dt_severity */
     unsigned jobs;
     size_t max_frames;
+    size_t time_budget_ms;   /* 0: none */
     bool summary, offline, builtin_rules, progress, color, as_list;
     const char *image_paths[ANALYZE_MAX_PATHS];
     size_t image_path_count;

@@ -24,6 +24,8 @@ static const cli_option analyze_options[] = {
     {"color", 0, "WHEN", "auto (default), always or never; NO_COLOR is respected", false},
     {"offline", 0, NULL, "never download from symbol servers", false},
     {"max-frames", 0, "N", "frames walked per thread at most (default 1024)", false},
+    {"time-budget", 0, "MS", "stop walking and naming threads after MS milliseconds per dump "
+                             "(partial results carry a diagnostic; default: no limit)", false},
     {"help", 'h', NULL, "show this help", false},
     {NULL, 0, NULL, NULL, false},
 };
@@ -93,6 +95,7 @@ static bool parse_job(const cli_args *args, analyze_job *job)
         !parse_level(cli_value(c, args, "fail-on"), &job->fail_on) ||
         !cli_size("jobs", cli_value(c, args, "jobs"), &jobs) ||
         !cli_size("max-frames", cli_value(c, args, "max-frames"), &job->max_frames) ||
+        !cli_size("time-budget", cli_value(c, args, "time-budget"), &job->time_budget_ms) ||
         !parse_color(cli_value(c, args, "color"), job) || !parse_paths(args, job))
         return false;
     job->jobs = (unsigned)jobs;

@@ -330,7 +330,7 @@ static int explain_rules(const dt_rule_set *set, const test_job *job, const dt_r
 static int test_with_stacks(const dt_rule_set *set, const test_job *job, const dt_dump *dump,
                             dt_image_set *images, dt_symbolizer *symbols)
 {
-    dt_walk_options walk = {0, images};
+    dt_walk_options walk = {.images = images};
     dt_stacks *stacks = NULL;
     dt_analysis *analysis = NULL;
     int code = EXIT_INPUT;

@@ -16,6 +16,8 @@ static const cli_option stacks_options[] = {
     {"offline", 0, NULL, "never download from symbol servers (srv* entries)", false},
     {"no-group", 0, NULL, "list every thread instead of grouping identical stacks", false},
     {"max-frames", 0, "N", "frames walked per thread at most (default 1024)", false},
+    {"time-budget", 0, "MS", "stop walking and naming threads after MS milliseconds per dump "
+                             "(partial results carry a diagnostic; default: no limit)", false},
     {"help", 'h', NULL, "show this help", false},
     {NULL, 0, NULL, NULL, false},
 };
@@ -35,6 +37,7 @@ typedef struct stacks_job {
     bool group;
     bool offline;
     size_t max_frames;
+    size_t time_budget_ms;
     const char *image_paths[MAX_PATHS];
     size_t image_path_count;
     const char *symbol_paths[MAX_PATHS];
@@ -49,7 +52,8 @@ static bool parse_job(const cli_args *args, stacks_job *job)
     job->image_path_count = cli_values(c, args, "images", job->image_paths, MAX_PATHS);
     job->symbol_path_count = cli_values(c, args, "symbols", job->symbol_paths, MAX_PATHS);
     if (!cli_format(cli_value(c, args, "format"), &job->format) ||
-        !cli_size("max-frames", cli_value(c, args, "max-frames"), &job->max_frames))
+        !cli_size("max-frames", cli_value(c, args, "max-frames"), &job->max_frames) ||
+        !cli_size("time-budget", cli_value(c, args, "time-budget"), &job->time_budget_ms))
         return false;
     if (args->positional_count != 1) {
         fprintf(stderr, "dumptriage stacks: expected one DUMP argument\n");
@@ -61,7 +65,8 @@ static bool parse_job(const cli_args *args, stacks_job *job)
 static int report_stacks(const char *path, const stacks_job *job)
 {
     dt_triage_options options = {job->image_paths, job->image_path_count, job->symbol_paths,
-                                 job->symbol_path_count, job->offline, job->max_frames, NULL};
+                                 job->symbol_path_count, job->offline, job->max_frames, NULL,
+                                 (uint32_t)job->time_budget_ms};
     dt_triage *t = NULL;
     dt_error err = {0};
     if (dt_triage_run(&t, path, &options, &err) != DT_OK) {

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
+
 
 enum { TEXT_SIZE = 512, BUCKET_FRAMES = 3, SIGNATURE_SIZE = 1024 };
 
@@ -33,9 +35,9 @@ static void find_sources(dt_triage *t, const dt_triage_options *o)
     dt_symbolizer_new(&t->symbols, t->dump, &symbols, &err);
 }
 
-static void walk_and_judge(dt_triage *t, const dt_triage_options *o)
+static void walk_and_judge(dt_triage *t, const dt_triage_options *o, uint64_t deadline_ns)
 {
-    dt_walk_options walk = {o->max_frames, t->images};
+    dt_walk_options walk = {o->max_frames, t->images, deadline_ns};
     if (dt_walk_threads(&t->stacks, t->dump, &walk) != DT_OK)
         return;
     if (t->symbols)
@@ -53,6 +55,7 @@ dt_status dt_triage_run(dt_triage **out, const char *path, const dt_triage_optio
     static const dt_triage_options defaults;
     const dt_triage_options *o = options ? options : &defaults;
     *out = NULL;
+    uint64_t deadline_ns = o->time_budget_ms ? dt_clock_ns() + o->time_budget_ms * 1000000ull : 0;
     dt_triage *t = calloc(1, sizeof *t);
     if (!t)
         return DT_ERR_NOMEM;
@@ -62,7 +65,7 @@ dt_status dt_triage_run(dt_triage **out, const char *path, const dt_triage_optio
         return st;
     }
     find_sources(t, o);
-    walk_and_judge(t, o);
+    walk_and_judge(t, o, deadline_ns);
     compose_verdict(t);
     compose_bucket(t);
     *out = t;
@@ -205,6 +208,12 @@ static void compose_verdict(dt_triage *t)
     size_t threads = 0;
     if (t->stacks)
         dt_stacks_threads(t->stacks, &threads);
+    if (t->stacks && dt_stacks_cut_short(t->stacks)) {
+        snprintf(t->verdict, sizeof t->verdict,
+                 "PARTIAL: the time budget ran out before every thread was walked and named "
+                 "(see diagnostics); no known problem found in what was seen");
+        return;
+    }
     size_t damage = count_damage(t->dump);
     if (damage) {
         snprintf(t->verdict, sizeof t->verdict,

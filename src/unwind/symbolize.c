@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "base/clock.h"
+
 static const char *copy(dt_stacks *s, const char *text)
 {
     return text ? dt_arena_printf(&s->arena, "%s", text) : NULL;
@@ -43,11 +45,16 @@ dt_status dt_stacks_symbolize(dt_stacks *stacks, dt_symbolizer *symbolizer)
 {
     if (dt_stacks_rewalk_x86(stacks, symbolizer) != DT_OK)
         return DT_ERR_NOMEM;
-    for (size_t t = 0; t < stacks->thread_count; t++) {
+    size_t t = 0;
+    for (; t < stacks->thread_count && !dt_clock_past(stacks->options.deadline_ns); t++) {
         dt_thread_stack *thread = &stacks->threads[t];
         for (size_t i = 0; i < thread->frame_count; i++)
             if (!name_frame(stacks, &thread->frames[i], symbolizer))
                 return DT_ERR_NOMEM;
     }
+    size_t unnamed = 0;
+    for (; t < stacks->thread_count; t++)
+        unnamed += stacks->threads[t].frame_count > 0;
+    dt_stacks_note_deadline(stacks, unnamed, "named");
     return DT_OK;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/clock.h"
 #include "base/cursor.h"
 #include "base/diag.h"
 #include "unwind/return_address.h"
@@ -471,6 +472,28 @@ static void walk_thread(dt_stacks *stacks, const dt_dump *dump, const dt_walk_op
     free(w.frames);
 }
 
+static void leave_unwalked(const dt_thread *t, dt_thread_stack *out)
+{
+    memset(out, 0, sizeof *out);
+    out->thread = t;
+    out->end_reason = "the time budget ran out before this thread was walked";
+}
+
+void dt_stacks_note_deadline(dt_stacks *stacks, size_t left, const char *what)
+{
+    if (left == 0)
+        return;
+    stacks->cut_short = true;
+    dt_diag_add(&stacks->diags, &stacks->arena, DT_DIAG_WARNING, "time budget", -1,
+                "the time budget ran out: %zu of %zu threads were not %s", left,
+                stacks->thread_count, what);
+}
+
+bool dt_stacks_cut_short(const dt_stacks *stacks)
+{
+    return stacks->cut_short;
+}
+
 /* Whether the thread's walk uses the x86 rules (an x86 or WOW64 thread). */
 static bool walked_as_x86(const dt_thread_stack *s)
 {
@@ -491,8 +514,8 @@ dt_status dt_stacks_rewalk_x86(dt_stacks *stacks, dt_symbolizer *symbolizer)
     bool wow64 = is_wow64(stacks), walked = false;
     for (size_t i = 0; i < stacks->thread_count; i++) {
         dt_thread_stack *s = &stacks->threads[i];
-        if (!walked_as_x86(s))
-            continue;
+        if (!walked_as_x86(s) || dt_clock_past(stacks->options.deadline_ns))
+            continue; /* past the deadline the first walk stands */
         walk_thread(stacks, stacks->dump, &stacks->options, wow64, s->thread, s);
         walked = true;
     }
@@ -521,9 +544,14 @@ dt_status dt_walk_threads_ex(dt_stacks **out, const dt_dump *dump, const dt_walk
     if (x86)
         stacks->x86 = *x86;
     bool wow64 = is_wow64(stacks);
-    for (size_t i = 0; i < n; i++)
-        walk_thread(stacks, dump, &stacks->options, wow64, &threads[i], &stacks->threads[i]);
+    size_t walked = 0;
+    for (; walked < n && !dt_clock_past(stacks->options.deadline_ns); walked++)
+        walk_thread(stacks, dump, &stacks->options, wow64, &threads[walked],
+                    &stacks->threads[walked]);
+    for (size_t i = walked; i < n; i++)
+        leave_unwalked(&threads[i], &stacks->threads[i]);
     stacks->thread_count = n;
+    dt_stacks_note_deadline(stacks, n - walked, "walked");
     if (!dt_group_stacks(stacks)) {
         dt_stacks_free(stacks);
         return DT_ERR_NOMEM;

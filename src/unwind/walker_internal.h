@@ -17,7 +17,12 @@ struct dt_stacks {
     size_t thread_count;
     dt_stack_group *groups;
     size_t group_count;
+    bool cut_short;          /* the deadline left a thread unwalked or unnamed */
 };
+
+/* Notes, once, that the deadline left `left` of the threads without a walk
+ * or names (`what`: "walked" or "named"). */
+void dt_stacks_note_deadline(dt_stacks *stacks, size_t left, const char *what);
 
 /* Fills the groups of identical stacks; false when out of memory. */
 bool dt_group_stacks(dt_stacks *stacks);

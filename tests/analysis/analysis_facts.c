@@ -177,7 +177,7 @@ static int analyze(const dt_dump *dump, dt_image_set *images, dt_symbolizer *sym
 {
     dt_stacks *stacks = NULL;
     dt_analysis *analysis = NULL;
-    dt_walk_options walk = {0, images};
+    dt_walk_options walk = {.images = images};
     if (dt_walk_threads(&stacks, dump, &walk) != DT_OK ||
         dt_stacks_symbolize(stacks, symbols) != DT_OK ||
         dt_analyze_process(&analysis, dump, stacks) != DT_OK) {

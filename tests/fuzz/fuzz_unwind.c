@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dt_image_search search = {NULL, 0, false, true, true};
     dt_image_set *images = NULL;
     if (dt_image_set_new(&images, dump, &search, &err) == DT_OK) {
-        dt_walk_options options = {256, images};
+        dt_walk_options options = {.max_frames = 256, .images = images};
         dt_stacks *stacks;
         if (dt_walk_threads(&stacks, dump, &options) == DT_OK) {
             free(dt_report_stacks(dump, stacks, images, NULL, DT_FORMAT_JSON, true));

@@ -55,7 +55,7 @@ static void steps_on_threads(const dt_dump *dump, dt_image_set *images, const dt
 
 static void walk(const dt_dump *dump, dt_image_set *images, bool native)
 {
-    dt_walk_options options = {256, images};
+    dt_walk_options options = {.max_frames = 256, .images = images};
     dt_walk_x86_options x86 = {NULL, native};
     dt_stacks *stacks;
     if (dt_walk_threads_ex(&stacks, dump, &options, &x86) == DT_OK)

@@ -58,7 +58,7 @@ def check_report_object(inputs, doc, what):
     R.check(doc.get("error") is None and doc.get("command") == "analyze", f"{what}: {path}: analyzed")
     found = {f["rule_id"] for f in doc["findings"]}
     R.check(rules <= found, f"{what}: {path}: rule ids {sorted(found)} include {sorted(rules)}")
-    R.check(re.match(r"(CRASH|HANG|BUSY|PROBLEM|DAMAGED|OK): ", doc["verdict"]) is not None
+    R.check(re.match(r"(CRASH|HANG|BUSY|PROBLEM|PARTIAL|DAMAGED|OK): ", doc["verdict"]) is not None
             and (verdict is None or doc["verdict"].startswith(verdict + ":")),
             f"{what}: {path}: verdict {doc['verdict']!r}")
     severities = [f["severity"] for f in doc["findings"]]

@@ -75,8 +75,28 @@ def check_gzip_and_stdin(directory):
     R.check(code == 0 and out1 == out2, "deterministic text output")
 
 
+def check_time_budget():
+    """--time-budget: past it, threads are left unwalked with a reason and a
+    diagnostic, the verdict says PARTIAL, and a generous budget changes
+    nothing."""
+    dump = os.path.join(os.environ["DT_SOURCE_DIR"], "fixtures/dumps/cs_deadlock.full.dmp.gz")
+    # Inflating 130 MB takes far longer than 1 ms, so no thread is walked.
+    code, doc, _ = report(["analyze", "--time-budget", "1", dump])
+    R.check(code == 0 and doc and doc["verdict"].startswith("PARTIAL: "), "budget: PARTIAL verdict")
+    R.equal(validate(doc), [], "budget: schema")
+    budget = [d for d in doc["diagnostics"] if d["structure"] == "time budget"]
+    R.check(len(budget) == 1 and budget[0]["level"] == "warning", f"budget: diagnostic {budget}")
+    cut = [t for t in doc["threads"] if "time budget" in t.get("end_reason", "")]
+    R.check(cut and all(not t["frames"] for t in cut), "budget: unwalked threads have no frames")
+    _, plain, _ = run(["analyze", "--format", "json", dump])
+    _, generous, _ = run(["analyze", "--format", "json", "--time-budget", "600000", dump])
+    R.check(plain == generous and "HANG: " in plain, "budget: a generous budget changes nothing")
+    R.equal(run(["analyze", "--time-budget", "0", dump])[0], 2, "budget: 0 is a usage error")
+
+
 def main():
     check_help()
+    check_time_budget()
     check_usage_errors()
     with tempfile.TemporaryDirectory() as directory:
         check_unsupported(directory)

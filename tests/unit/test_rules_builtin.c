@@ -69,7 +69,7 @@ static void open_scenario(pipeline *p, const char *root, const char *name, const
     assert_int_equal(dt_image_set_new(&p->images, p->dump, &image_search, &err), DT_OK);
     dt_symbol_search symbol_search = {symbol_paths, 1, false, true, p->images};
     assert_int_equal(dt_symbolizer_new(&p->symbols, p->dump, &symbol_search, &err), DT_OK);
-    dt_walk_options walk = {0, p->images};
+    dt_walk_options walk = {.images = p->images};
     assert_int_equal(dt_walk_threads(&p->stacks, p->dump, &walk), DT_OK);
     assert_int_equal(dt_stacks_symbolize(p->stacks, p->symbols), DT_OK);
     assert_int_equal(dt_analyze_process(&p->analysis, p->dump, p->stacks), DT_OK);

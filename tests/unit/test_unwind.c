@@ -476,6 +476,57 @@ static void test_function_table_stream(void **state)
     synth_buf_free(&bytes);
 }
 
+/* A deadline already past leaves every thread unwalked, with its reason and
+ * one diagnostic; a deadline far away changes nothing. */
+static void test_deadline(void **state)
+{
+    (void)state;
+    uint8_t stack[0x40] = {0};
+    synth_dump *d = synth_dump_new();
+    synth_system_info sys = {.cpu = SYNTH_CPU_AMD64, .major = 10, .build = 19041};
+    synth_dump_set_system_info(d, &sys);
+    for (uint32_t id = 1; id <= 3; id++) {
+        synth_thread t = {.id = id, .stack_start = STACK, .stack = stack,
+                          .stack_size = sizeof stack, .has_context = true};
+        synth_context_init(&t.context, SYNTH_CPU_AMD64);
+        t.context.regs[DT_AMD64_RIP] = 0x7000;
+        t.context.regs[DT_AMD64_RSP] = STACK;
+        synth_dump_add_thread(d, &t);
+    }
+    synth_buf bytes;
+    synth_buf_init(&bytes);
+    synth_dump_write(d, &bytes);
+    synth_dump_free(d);
+    dt_dump *dump;
+    dt_error err;
+    assert_int_equal(dt_dump_open_memory(&dump, bytes.data, bytes.size, "late.dmp", &err), DT_OK);
+    const uint64_t deadlines[] = {1, UINT64_MAX};
+    for (int i = 0; i < 2; i++) {
+        dt_walk_options options = {.deadline_ns = deadlines[i]};
+        dt_stacks *stacks;
+        assert_int_equal(dt_walk_threads(&stacks, dump, &options), DT_OK);
+        size_t n, diag_count;
+        const dt_thread_stack *threads = dt_stacks_threads(stacks, &n);
+        const dt_diagnostic *diags = dt_stacks_diagnostics(stacks, &diag_count);
+        assert_int_equal(n, 3);
+        bool past = i == 0;
+        assert_int_equal(dt_stacks_cut_short(stacks), past);
+        for (size_t k = 0; k < n; k++) {
+            assert_int_equal(threads[k].frame_count, past ? 0 : 1);
+            assert_int_equal(threads[k].thread->id, k + 1);
+        }
+        if (past) {
+            assert_non_null(strstr(threads[2].end_reason, "time budget"));
+            assert_int_equal(diag_count, 1);
+            assert_string_equal(diags[0].structure, "time budget");
+            assert_non_null(strstr(diags[0].message, "3 of 3 threads were not walked"));
+        }
+        dt_stacks_free(stacks);
+    }
+    dt_dump_free(dump);
+    synth_buf_free(&bytes);
+}
+
 static void test_call_site_check(void **state)
 {
     (void)state;
@@ -519,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_function_table_stream),
         cmocka_unit_test(test_call_site_check),
+        cmocka_unit_test(test_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -316,7 +316,7 @@ static void test_wow64_context_and_both_sides(void **state)
     assert_true(dt_wow64_context(s.dump, &threads[0], &ctx));
     assert_int_equal(ctx.cpu, DT_CPU_X86);
     assert_int_equal(ctx.regs[DT_X86_EIP], synth_process_stack(s.process, 0)->frames[0].pc);
-    dt_walk_options options = {0, images};
+    dt_walk_options options = {.images = images};
     dt_walk_x86_options native = {NULL, true};
     dt_stacks *stacks;
     assert_int_equal(dt_walk_threads_ex(&stacks, s.dump, &options, &native), DT_OK);
