@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -551,6 +552,95 @@ static void test_call_site_check(void **state)
     assert_false(dt_ends_with_call(call_rel32, 4));
 }
 
+/* ---- Walk bounds ---- */
+
+enum { CODE_BASE = 0x7ff600000000ull, RETURN_ADDRESS = CODE_BASE + 0x1008,
+       WALK_LIMIT = 1024, CONTEXT_SCAN_WORDS = 160, CALLER_SCAN_WORDS = 40 };
+
+/* One thread at RETURN_ADDRESS (just after a CALL rel32 in a module with no
+ * unwind data) whose stack holds RETURN_ADDRESS at each of `slots`, so every
+ * frame after the first is found by scanning. */
+static dt_stacks *walk_scanned_stack(const size_t *slots, size_t slot_count, size_t words,
+                                     size_t max_frames, synth_buf *bytes, dt_dump **dump)
+{
+    static const uint8_t call[] = {0x90, 0x90, 0x90, 0xE8, 0, 0, 0, 0};
+    uint8_t *stack = calloc(words, 8);
+    assert_non_null(stack);
+    for (size_t i = 0; i < slot_count; i++)
+        synth_put_u64(stack + 8 * slots[i], RETURN_ADDRESS);
+    synth_dump *d = synth_dump_new();
+    synth_system_info sys = {.cpu = SYNTH_CPU_AMD64, .major = 10, .build = 19041};
+    synth_dump_set_system_info(d, &sys);
+    synth_module m = {.path = "C:\\app.exe", .base = CODE_BASE, .size = 0x10000};
+    synth_dump_add_module(d, &m);
+    synth_dump_add_memory(d, CODE_BASE + 0x1000, call, sizeof call);
+    synth_thread t = {.id = 1, .stack_start = STACK, .stack = stack, .stack_size = 8 * words,
+                      .has_context = true};
+    synth_context_init(&t.context, SYNTH_CPU_AMD64);
+    t.context.regs[DT_AMD64_RIP] = RETURN_ADDRESS;
+    t.context.regs[DT_AMD64_RSP] = STACK;
+    synth_dump_add_thread(d, &t);
+    synth_buf_init(bytes);
+    synth_dump_write(d, bytes);
+    synth_dump_free(d);
+    free(stack);
+    dt_error err;
+    assert_int_equal(dt_dump_open_memory(dump, bytes->data, bytes->size, "walk.dmp", &err), DT_OK);
+    dt_walk_options options = {.max_frames = max_frames};
+    dt_stacks *stacks;
+    assert_int_equal(dt_walk_threads(&stacks, *dump, &options), DT_OK);
+    return stacks;
+}
+
+static size_t frames_walked(const size_t *slots, size_t slot_count, size_t words,
+                            size_t max_frames, const char *end_reason)
+{
+    synth_buf bytes;
+    dt_dump *dump;
+    dt_stacks *stacks = walk_scanned_stack(slots, slot_count, words, max_frames, &bytes, &dump);
+    size_t n;
+    const dt_thread_stack *threads = dt_stacks_threads(stacks, &n);
+    assert_int_equal(n, 1);
+    size_t frames = threads[0].frame_count;
+    assert_non_null(strstr(threads[0].end_reason, end_reason));
+    dt_stacks_free(stacks);
+    dt_dump_free(dump);
+    synth_buf_free(&bytes);
+    return frames;
+}
+
+/* A stack of return addresses in every slot ends at the frame limit: the
+ * default (1024) or the one asked for. */
+static void test_frame_limit(void **state)
+{
+    (void)state;
+    enum { WORDS = WALK_LIMIT + 100 };
+    size_t *slots = malloc(WORDS * sizeof *slots);
+    assert_non_null(slots);
+    for (size_t i = 0; i < WORDS; i++)
+        slots[i] = i;
+    assert_int_equal(frames_walked(slots, WORDS, WORDS, 0, "frame limit reached"), WALK_LIMIT);
+    assert_int_equal(frames_walked(slots, WORDS, WORDS, 5, "frame limit reached"), 5);
+    free(slots);
+}
+
+/* Scanning reads at most 160 words above the context's RSP and 40 above a
+ * caller's: a return address one word further is not found. */
+static void test_scan_is_bounded(void **state)
+{
+    (void)state;
+    enum { WORDS = 512 };
+    const char *none = "no return address was found";
+    size_t within[] = {CONTEXT_SCAN_WORDS - 1};
+    size_t beyond[] = {CONTEXT_SCAN_WORDS};
+    assert_int_equal(frames_walked(within, 1, WORDS, 0, none), 2);
+    assert_int_equal(frames_walked(beyond, 1, WORDS, 0, none), 1);
+    size_t caller_within[] = {0, CALLER_SCAN_WORDS};
+    size_t caller_beyond[] = {0, CALLER_SCAN_WORDS + 1};
+    assert_int_equal(frames_walked(caller_within, 2, WORDS, 0, none), 3);
+    assert_int_equal(frames_walked(caller_beyond, 2, WORDS, 0, none), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -571,6 +661,8 @@ int main(void)
         cmocka_unit_test(test_function_table_stream),
         cmocka_unit_test(test_call_site_check),
         cmocka_unit_test(test_deadline),
+        cmocka_unit_test(test_frame_limit),
+        cmocka_unit_test(test_scan_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
