@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "dump/dump_internal.h"
 #include "dumptriage/dump.h"
 #include "synth_dump.h"
 
@@ -486,6 +487,116 @@ static void test_gzip_file(void **state)
     synth_buf_free(&bytes);
 }
 
+/* ---- Resource bounds ---- */
+
+enum { THREAD_ENTRY = 48, MODULE_ENTRY = 108, MEMORY_DESCRIPTOR = 16, VENDOR_STREAM = 0x8001 };
+
+/* A stream of a u32 count then `held` zeroed entries of `entry_size`. */
+static void add_list_stream(synth_dump *d, uint32_t type, uint32_t count, size_t held,
+                            size_t entry_size)
+{
+    size_t size = 4 + held * entry_size;
+    uint8_t *bytes = calloc(1, size);
+    assert_non_null(bytes);
+    synth_put_u32(bytes, count);
+    synth_dump_add_raw_stream(d, type, bytes, size);
+    free(bytes);
+}
+
+static bool has_diag(const dt_dump *dump, const char *structure, const char *message)
+{
+    size_t n;
+    const dt_diagnostic *diags = dt_dump_diagnostics(dump, &n);
+    for (size_t i = 0; i < n; i++)
+        if (strstr(diags[i].structure, structure) && strstr(diags[i].message, message))
+            return true;
+    return false;
+}
+
+/* A ThreadList that really holds one thread more than DT_MAX_THREADS is
+ * read up to the cap, with a diagnostic. */
+static void test_thread_cap(void **state)
+{
+    (void)state;
+    synth_dump *d = synth_dump_new();
+    add_list_stream(d, SYNTH_STREAM_THREAD_LIST, DT_MAX_THREADS + 1, DT_MAX_THREADS + 1,
+                    THREAD_ENTRY);
+    fixture f;
+    open_fixture(&f, d);
+    assert_int_equal(f.status, DT_OK);
+    size_t n;
+    dt_dump_threads(f.dump, &n);
+    assert_int_equal(n, DT_MAX_THREADS);
+    assert_true(has_diag(f.dump, "ThreadList", "exceeds the cap of 65536"));
+    close_fixture(&f);
+}
+
+static void test_module_cap(void **state)
+{
+    (void)state;
+    synth_dump *d = synth_dump_new();
+    add_list_stream(d, SYNTH_STREAM_MODULE_LIST, DT_MAX_MODULES + 1, DT_MAX_MODULES + 1,
+                    MODULE_ENTRY);
+    fixture f;
+    open_fixture(&f, d);
+    assert_int_equal(f.status, DT_OK);
+    size_t n;
+    dt_dump_modules(f.dump, &n);
+    assert_int_equal(n, DT_MAX_MODULES);
+    assert_true(has_diag(f.dump, "ModuleList", "exceeds the cap of 65536"));
+    close_fixture(&f);
+}
+
+/* A MemoryList whose count is past DT_MAX_MEMORY_RANGES is capped before
+ * the entries it lacks are noticed (4M real descriptors would be 64 MB). */
+static void test_memory_range_cap(void **state)
+{
+    (void)state;
+    synth_dump *d = synth_dump_new();
+    add_list_stream(d, SYNTH_STREAM_MEMORY_LIST, DT_MAX_MEMORY_RANGES + 1, 1, MEMORY_DESCRIPTOR);
+    fixture f;
+    open_fixture(&f, d);
+    assert_int_equal(f.status, DT_OK);
+    assert_true(has_diag(f.dump, "MemoryList", "exceeds the cap of 4194304"));
+    assert_true(has_diag(f.dump, "MemoryList", "holds 1 of 4194304 entries"));
+    close_fixture(&f);
+}
+
+/* Modules that all name one 64 KB string would decode 64 KB each: decoding
+ * stops at DT_STRING_BUDGET_FLOOR plus twice the file size, noted once. */
+static void test_string_budget(void **state)
+{
+    (void)state;
+    enum { MODULES = 64, STRING_BYTES = DT_MAX_STRING_BYTES };
+    synth_dump *d = synth_dump_new();
+    add_list_stream(d, SYNTH_STREAM_MODULE_LIST, MODULES, MODULES, MODULE_ENTRY);
+    uint8_t *string = malloc(4 + STRING_BYTES);
+    assert_non_null(string);
+    synth_put_u32(string, STRING_BYTES);
+    for (size_t i = 0; i < STRING_BYTES; i += 2)
+        synth_put_u16(string + 4 + i, 'a');
+    synth_dump_add_raw_stream(d, VENDOR_STREAM, string, 4 + STRING_BYTES);
+    free(string);
+    fixture f;
+    open_fixture(&f, d);
+    uint32_t list = find_stream(f.dump, SYNTH_STREAM_MODULE_LIST)->rva;
+    uint32_t shared = find_stream(f.dump, VENDOR_STREAM)->rva;
+    dt_dump_free(f.dump);
+    for (size_t i = 0; i < MODULES; i++)
+        synth_put_u32(f.bytes.data + list + 4 + i * MODULE_ENTRY + 0x14, shared);
+    assert_true(MODULES * (uint64_t)STRING_BYTES > DT_STRING_BUDGET_FLOOR + 2 * f.bytes.size);
+    f.status = dt_dump_open_memory(&f.dump, f.bytes.data, f.bytes.size, "t.dmp", &f.err);
+    assert_int_equal(f.status, DT_OK);
+    size_t n;
+    const dt_module *modules = dt_dump_modules(f.dump, &n);
+    assert_int_equal(n, MODULES);
+    assert_int_equal(strlen(modules[0].path), STRING_BYTES / 2);
+    assert_string_equal(modules[MODULES - 1].path, "");
+    assert_int_equal(count_diags(f.dump, DT_DIAG_ERROR, "ModuleList"), 1);
+    assert_true(has_diag(f.dump, "ModuleList", "strings exceed twice the file size"));
+    close_fixture(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +617,10 @@ int main(void)
         cmocka_unit_test(test_x86_context),
         cmocka_unit_test(test_signatures_refused),
         cmocka_unit_test(test_gzip_file),
+        cmocka_unit_test(test_thread_cap),
+        cmocka_unit_test(test_module_cap),
+        cmocka_unit_test(test_memory_range_cap),
+        cmocka_unit_test(test_string_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
