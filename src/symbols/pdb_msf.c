@@ -140,7 +140,10 @@ static dt_status parse_directory(dt_pdb *pdb, dt_error *err)
 {
     int64_t dir_at = directory_block_offset(pdb, 0);
     uint32_t count = dt_le32(pdb->directory);
-    if (count > PDB_MAX_STREAMS || 4 + 4ull * count > pdb->directory_size)
+    if (count > PDB_MAX_STREAMS)
+        return dt_error_set(err, DT_ERR_LIMIT, pdb->label, "stream directory", dir_at,
+                            "NumStreams %u exceeds the cap of %u", count, PDB_MAX_STREAMS);
+    if (4 + 4ull * count > pdb->directory_size)
         return dt_error_set(err, DT_ERR_FORMAT, pdb->label, "stream directory", dir_at,
                             "%u streams do not fit in a %zu-byte directory", count,
                             pdb->directory_size);

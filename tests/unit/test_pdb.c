@@ -483,7 +483,7 @@ static void test_stream_counts_and_sizes(void **state)
     buf file = build_pdb(1024, 0, false);
     size_t dir = directory_at(&file);
     set32(&file, dir, 0x0FFFFFFF); /* NumStreams */
-    assert_int_equal(open_status(&file, &err), DT_ERR_FORMAT);
+    assert_int_equal(open_status(&file, &err), DT_ERR_LIMIT);
     set32(&file, dir, ST_COUNT);
     set32(&file, dir + 4 + 4 * ST_DBI, 0xFFFFFFF0u); /* stream size: block list overflows */
     assert_int_equal(open_status(&file, &err), DT_ERR_FORMAT);
@@ -603,6 +603,129 @@ static void test_arguments(void **state)
     assert_false(dt_pdb_matches(NULL, NULL));
 }
 
+/* ---- Resource bounds ---- */
+
+/* The directory of a file built above: per stream its size and block list. */
+typedef struct msf_directory {
+    uint32_t sizes[ST_COUNT];
+    buf blocks[ST_COUNT];
+} msf_directory;
+
+static void read_directory(const buf *file, msf_directory *out)
+{
+    uint32_t bs = dt_le32(file->data + 0x20);
+    size_t at = directory_at(file) + 4 + 4 * ST_COUNT;
+    for (int i = 0; i < ST_COUNT; i++) {
+        uint32_t size = dt_le32(file->data + directory_at(file) + 4 + 4 * i);
+        out->sizes[i] = size;
+        out->blocks[i] = (buf){0};
+        for (uint32_t n = size == 0xFFFFFFFFu ? 0 : (size + bs - 1) / bs; n > 0; n--, at += 4)
+            put(&out->blocks[i], file->data + at, 4);
+    }
+}
+
+/* Appends `dir` and its block map to the file and points the superblock at
+ * them (the map blocks listed from offset 0x34). */
+static void append_directory(buf *file, const buf *dir)
+{
+    uint32_t bs = dt_le32(file->data + 0x20);
+    buf map = {0};
+    for (size_t off = 0; off < dir->size; off += bs) {
+        u32(&map, (uint32_t)(file->size / bs));
+        put(file, dir->data + off, dir->size - off < bs ? dir->size - off : bs);
+        pad_to_block(file, bs);
+    }
+    for (size_t off = 0; off < map.size; off += bs) {
+        assert_true(0x34 + 4 * (off / bs) + 4 <= bs);
+        set32(file, 0x34 + 4 * (off / bs), (uint32_t)(file->size / bs));
+        put(file, map.data + off, map.size - off < bs ? map.size - off : bs);
+        pad_to_block(file, bs);
+    }
+    set32(file, 0x28, (uint32_t)(file->size / bs));
+    set32(file, 0x2C, (uint32_t)dir->size);
+    free(map.data);
+}
+
+/* The file with `count` streams: its own, then empty ones. */
+static buf with_stream_count(uint32_t count)
+{
+    buf file = build_pdb(4096, 0, false);
+    msf_directory old;
+    read_directory(&file, &old);
+    buf dir = {0};
+    u32(&dir, count);
+    for (uint32_t i = 0; i < count; i++)
+        u32(&dir, i < ST_COUNT ? old.sizes[i] : 0);
+    for (int i = 0; i < ST_COUNT; i++) {
+        put(&dir, old.blocks[i].data, old.blocks[i].size);
+        free(old.blocks[i].data);
+    }
+    append_directory(&file, &dir);
+    free(dir.data);
+    return file;
+}
+
+/* A directory that holds PDB_MAX_STREAMS + 1 stream sizes is refused with
+ * DT_ERR_LIMIT; one that holds PDB_MAX_STREAMS is read. */
+static void test_stream_cap(void **state)
+{
+    (void)state;
+    dt_error err;
+    buf at_cap = with_stream_count(PDB_MAX_STREAMS);
+    dt_pdb *pdb = open_buf(&at_cap);
+    dt_symbol s;
+    assert_true(dt_pdb_lookup(pdb, 0x1010, &s));
+    dt_pdb_free(pdb);
+    free(at_cap.data);
+    buf past_cap = with_stream_count(PDB_MAX_STREAMS + 1);
+    assert_int_equal(open_status(&past_cap, &err), DT_ERR_LIMIT);
+    assert_non_null(strstr(err.message, "exceeds the cap of 1048576"));
+    free(past_cap.data);
+}
+
+/* Streams whose block lists repeat one block, each nearly as large as the
+ * file: copying them all would take about seven times the file size, and
+ * copies stop at four times, with a diagnostic. */
+static void test_read_budget(void **state)
+{
+    (void)state;
+    static const int read[] = {ST_INFO, ST_DBI, ST_SECTIONS, ST_MODULE, ST_PUBLICS, ST_SYMREC,
+                               ST_NAMES};
+    buf file = build_pdb(1024, 0, false);
+    uint32_t file_blocks = (uint32_t)(file.size / 1024);
+    msf_directory dir;
+    read_directory(&file, &dir);
+    for (size_t k = 0; k < sizeof read / sizeof read[0]; k++) {
+        buf *blocks = &dir.blocks[read[k]];
+        uint32_t first = dt_le32(blocks->data);
+        for (size_t n = blocks->size / 4; n < file_blocks; n++)
+            u32(blocks, first);
+        dir.sizes[read[k]] = file_blocks * 1024;
+    }
+    buf bytes = {0};
+    u32(&bytes, ST_COUNT);
+    for (int i = 0; i < ST_COUNT; i++)
+        u32(&bytes, dir.sizes[i]);
+    for (int i = 0; i < ST_COUNT; i++) {
+        put(&bytes, dir.blocks[i].data, dir.blocks[i].size);
+        free(dir.blocks[i].data);
+    }
+    append_directory(&file, &bytes);
+    free(bytes.data);
+    dt_pdb *pdb = open_buf(&file);
+    dt_symbol s;
+    assert_true(dt_pdb_lookup(pdb, 0x1010, &s)); /* streams read before the budget ran out */
+    assert_string_equal(s.function, "ns::func");
+    dt_pdb_lookup(pdb, 0x1085, &s);
+    size_t n, noted = 0;
+    const dt_diagnostic *d = dt_pdb_diagnostics(pdb, &n);
+    for (size_t i = 0; i < n; i++)
+        noted += strstr(d[i].message, "exceeds the file or the read budget") != NULL;
+    assert_true(noted >= 1);
+    dt_pdb_free(pdb);
+    free(file.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -621,6 +744,8 @@ int main(void)
         cmocka_unit_test(test_bad_publics_and_lines),
         cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_arguments),
+        cmocka_unit_test(test_stream_cap),
+        cmocka_unit_test(test_read_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
