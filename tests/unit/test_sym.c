@@ -880,6 +880,76 @@ static void test_corpus_crash_client_inlines(void **state)
     dt_sym_free(sym);
 }
 
+/* ---- Resource bounds ----------------------------------------------------- */
+
+/* A FUNC with one line record more than DT_SYM_MAX_FUNC_RECORDS, record i
+ * covering byte 0x1000 + i with line i + 1: the last one is not read. */
+static void test_func_record_cap(void **state)
+{
+    (void)state;
+    size_t records = DT_SYM_MAX_FUNC_RECORDS + 1;
+    char *text = malloc(64 + records * 24);
+    assert_non_null(text);
+    char *p = text + sprintf(text, "MODULE windows x86_64 00 a.pdb\nFUNC 1000 %zx 0 big\n", records);
+    for (size_t i = 0; i < records; i++)
+        p += sprintf(p, "%zx 1 %zu 0\n", 0x1000 + i, i + 1);
+    dt_sym_file *sym = open_string(text);
+    dt_symbol s;
+    assert_true(dt_sym_lookup(sym, 0x1000 + records - 2, &s));
+    assert_int_equal(s.line, records - 1);
+    assert_true(dt_sym_lookup(sym, 0x1000 + records - 1, &s));
+    assert_string_equal(s.function, "big");
+    assert_int_equal(s.line, 0);
+    assert_true(has_diag(sym, DT_DIAG_ERROR, "line and INLINE records in one FUNC", "line 1048579"));
+    dt_sym_free(sym);
+    free(text);
+}
+
+/* INLINE nest levels stop at DT_SYM_MAX_INLINE_DEPTH - 1. */
+static void test_inline_depth_cap(void **state)
+{
+    (void)state;
+    char text[256];
+    snprintf(text, sizeof text,
+             "MODULE windows x86_64 00 a.pdb\nFILE 0 a.cpp\nINLINE_ORIGIN 0 inner\n"
+             "FUNC 1000 10 0 outer\nINLINE %d 5 0 0 1000 10\n1000 10 3 0\n",
+             DT_SYM_MAX_INLINE_DEPTH);
+    dt_sym_file *sym = open_string(text);
+    dt_symbol s;
+    assert_true(dt_sym_lookup(sym, 0x1000, &s));
+    assert_string_equal(s.function, "outer");
+    assert_int_equal(s.inline_count, 0);
+    assert_true(has_diag(sym, DT_DIAG_ERROR, "nest level 64 over the limit of 63", "line 5"));
+    dt_sym_free(sym);
+}
+
+/* INLINE records whose address ranges add up to more than
+ * DT_SYM_MAX_INLINE_RANGES in one FUNC: the record that crosses it is dropped. */
+static void test_inline_range_cap(void **state)
+{
+    (void)state;
+    enum { PAIRS_PER_LINE = 6000 };
+    size_t lines = DT_SYM_MAX_INLINE_RANGES / PAIRS_PER_LINE + 1;
+    char *text = malloc(256 + lines * (16 + PAIRS_PER_LINE * 7));
+    assert_non_null(text);
+    char *p = stpcpy(text, "MODULE windows x86_64 00 a.pdb\nFILE 0 a.cpp\nINLINE_ORIGIN 0 inner\n"
+                           "FUNC 1000 10 0 outer\n1000 10 3 0\n");
+    for (size_t i = 0; i < lines; i++) {
+        p = stpcpy(p, "INLINE 0 5 0 0");
+        for (size_t k = 0; k < PAIRS_PER_LINE; k++)
+            p = stpcpy(p, " 1000 1");
+        p = stpcpy(p, "\n");
+    }
+    dt_sym_file *sym = open_string(text);
+    dt_symbol s;
+    assert_true(dt_sym_lookup(sym, 0x1000, &s));
+    assert_string_equal(s.function, "outer");
+    assert_int_equal(s.inline_count, 1);
+    assert_true(has_diag(sym, DT_DIAG_ERROR, "address ranges in one FUNC", "INLINE"));
+    dt_sym_free(sym);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -898,6 +968,9 @@ int main(void)
         cmocka_unit_test(test_crlf_and_nul),
         cmocka_unit_test(test_cfi_lookup),
         cmocka_unit_test(test_cfi_delta_cap),
+        cmocka_unit_test(test_func_record_cap),
+        cmocka_unit_test(test_inline_depth_cap),
+        cmocka_unit_test(test_inline_range_cap),
         cmocka_unit_test(test_cfi_rule_splitting),
         cmocka_unit_test(test_win_lookup),
         cmocka_unit_test(test_evaluate_corpus_rules),
