@@ -85,9 +85,12 @@ bool pdb_load_publics(dt_pdb *pdb)
                  "address map (%u bytes) runs past the %u-byte stream", map_bytes, size);
         return false;
     }
-    size_t count = map_bytes / 4;
-    if (count > PDB_MAX_PUBLICS)
+    size_t count = map_bytes / 4; /* PSGSIHDR.cbAddrMap: u32 offsets into the symbol records */
+    if (count > PDB_MAX_PUBLICS) {
+        pdb_diag(pdb, pdb->publics_stream, map_at + 4ull * PDB_MAX_PUBLICS, "publics address map",
+                 "%zu entries exceed the cap of %d; the rest are ignored", count, PDB_MAX_PUBLICS);
         count = PDB_MAX_PUBLICS;
+    }
     pdb->publics = calloc(count ? count : 1, sizeof *pdb->publics);
     if (!pdb->publics)
         return false;

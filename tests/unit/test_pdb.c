@@ -646,6 +646,21 @@ static void append_directory(buf *file, const buf *dir)
     free(map.data);
 }
 
+/* Writes `dir` (and frees its block lists) as the file's new directory. */
+static void replace_directory(buf *file, msf_directory *dir)
+{
+    buf bytes = {0};
+    u32(&bytes, ST_COUNT);
+    for (int i = 0; i < ST_COUNT; i++)
+        u32(&bytes, dir->sizes[i]);
+    for (int i = 0; i < ST_COUNT; i++) {
+        put(&bytes, dir->blocks[i].data, dir->blocks[i].size);
+        free(dir->blocks[i].data);
+    }
+    append_directory(file, &bytes);
+    free(bytes.data);
+}
+
 /* The file with `count` streams: its own, then empty ones. */
 static buf with_stream_count(uint32_t count)
 {
@@ -702,16 +717,7 @@ static void test_read_budget(void **state)
             u32(blocks, first);
         dir.sizes[read[k]] = file_blocks * 1024;
     }
-    buf bytes = {0};
-    u32(&bytes, ST_COUNT);
-    for (int i = 0; i < ST_COUNT; i++)
-        u32(&bytes, dir.sizes[i]);
-    for (int i = 0; i < ST_COUNT; i++) {
-        put(&bytes, dir.blocks[i].data, dir.blocks[i].size);
-        free(dir.blocks[i].data);
-    }
-    append_directory(&file, &bytes);
-    free(bytes.data);
+    replace_directory(&file, &dir);
     dt_pdb *pdb = open_buf(&file);
     dt_symbol s;
     assert_true(dt_pdb_lookup(pdb, 0x1010, &s)); /* streams read before the budget ran out */
@@ -722,6 +728,38 @@ static void test_read_budget(void **state)
     for (size_t i = 0; i < n; i++)
         noted += strstr(d[i].message, "exceeds the file or the read budget") != NULL;
     assert_true(noted >= 1);
+    dt_pdb_free(pdb);
+    free(file.data);
+}
+
+/* A publics address map (PSGSIHDR.cbAddrMap) of PDB_MAX_PUBLICS + 1
+ * entries, past the first block all 0xFFFFFFFF: read up to the cap. */
+static void test_publics_cap(void **state)
+{
+    (void)state;
+    enum { BS = 4096, MAP_AT = 28 + 16 };
+    buf file = build_pdb(BS, 0, false);
+    msf_directory dir;
+    read_directory(&file, &dir);
+    uint32_t header = dt_le32(dir.blocks[ST_PUBLICS].data);
+    uint32_t size = MAP_AT + 4u * (PDB_MAX_PUBLICS + 1);
+    set32(&file, (size_t)header * BS + 4, size - MAP_AT);
+    dir.sizes[ST_PUBLICS] = size;
+    for (uint32_t n = 1; n < (size + BS - 1) / BS; n++) {
+        u32(&dir.blocks[ST_PUBLICS], (uint32_t)(file.size / BS));
+        for (int k = 0; k < BS; k++)
+            u8(&file, 0xFF);
+    }
+    replace_directory(&file, &dir);
+    dt_pdb *pdb = open_buf(&file);
+    dt_symbol s;
+    assert_true(dt_pdb_lookup(pdb, 0x1085, &s));
+    assert_string_equal(s.function, "UL_APP_POOL::Cleanup");
+    size_t n, capped = 0;
+    const dt_diagnostic *d = dt_pdb_diagnostics(pdb, &n);
+    for (size_t i = 0; i < n; i++)
+        capped += strstr(d[i].message, "4194305 entries exceed the cap of 4194304") != NULL;
+    assert_int_equal(capped, 1);
     dt_pdb_free(pdb);
     free(file.data);
 }
@@ -746,6 +784,7 @@ int main(void)
         cmocka_unit_test(test_arguments),
         cmocka_unit_test(test_stream_cap),
         cmocka_unit_test(test_read_budget),
+        cmocka_unit_test(test_publics_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

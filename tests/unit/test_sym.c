@@ -890,7 +890,8 @@ static void test_func_record_cap(void **state)
     size_t records = DT_SYM_MAX_FUNC_RECORDS + 1;
     char *text = malloc(64 + records * 24);
     assert_non_null(text);
-    char *p = text + sprintf(text, "MODULE windows x86_64 00 a.pdb\nFUNC 1000 %zx 0 big\n", records);
+    char *p = text;
+    p += sprintf(p, "MODULE windows x86_64 00 a.pdb\nFUNC 1000 %zx 0 big\n", records);
     for (size_t i = 0; i < records; i++)
         p += sprintf(p, "%zx 1 %zu 0\n", 0x1000 + i, i + 1);
     dt_sym_file *sym = open_string(text);
@@ -900,7 +901,8 @@ static void test_func_record_cap(void **state)
     assert_true(dt_sym_lookup(sym, 0x1000 + records - 1, &s));
     assert_string_equal(s.function, "big");
     assert_int_equal(s.line, 0);
-    assert_true(has_diag(sym, DT_DIAG_ERROR, "line and INLINE records in one FUNC", "line 1048579"));
+    assert_true(
+        has_diag(sym, DT_DIAG_ERROR, "line and INLINE records in one FUNC", "line 1048579"));
     dt_sym_free(sym);
     free(text);
 }
