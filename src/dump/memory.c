@@ -64,12 +64,77 @@ static int compare_memory_infos(const void *a, const void *b)
     return x->base < y->base ? -1 : x->base > y->base;
 }
 
+/* Number of ranges in order at the start of `ranges` (at least 1). */
+static size_t run_length(const dt_memory_range *ranges, size_t count)
+{
+    size_t n = 1;
+    while (n < count && compare_ranges(&ranges[n - 1], &ranges[n]) <= 0)
+        n++;
+    return n;
+}
+
+/* Merges the sorted runs a and b into `out`, a's ranges first among equal ones. */
+static void merge_runs(const dt_memory_range *a, size_t a_count, const dt_memory_range *b,
+                       size_t b_count, dt_memory_range *out)
+{
+    while (a_count > 0 && b_count > 0) {
+        if (compare_ranges(b, a) < 0) {
+            *out++ = *b++;
+            b_count--;
+        } else {
+            *out++ = *a++;
+            a_count--;
+        }
+    }
+    memcpy(out, a, a_count * sizeof *a);
+    memcpy(out + a_count, b, b_count * sizeof *b);
+}
+
+/* Merges each pair of adjacent runs of `from` into `to`; returns the number of merged runs. */
+static size_t merge_pass(const dt_memory_range *from, dt_memory_range *to, size_t count)
+{
+    size_t runs = 0;
+    for (size_t start = 0; start < count; runs++) {
+        size_t middle = start + run_length(from + start, count - start);
+        size_t end = middle < count ? middle + run_length(from + middle, count - middle) : count;
+        merge_runs(from + start, middle - start, from + middle, end - middle, to + start);
+        start = end;
+    }
+    return runs;
+}
+
+/*
+ * Sorts the ranges, equal ones in their original order (a stable natural
+ * merge sort). A MemoryList is a few runs already in address order, followed
+ * by the thread stacks, so this costs a few passes instead of a full sort.
+ */
+static void sort_ranges(dt_dump *d)
+{
+    size_t count = d->range_count;
+    if (run_length(d->ranges, count) == count)
+        return;
+    dt_memory_range *spare = malloc(count * sizeof *spare);
+    if (!spare) {
+        qsort(d->ranges, count, sizeof *d->ranges, compare_ranges);
+        return;
+    }
+    dt_memory_range *from = d->ranges, *to = spare;
+    while (merge_pass(from, to, count) > 1) {
+        dt_memory_range *merged = to;
+        to = from;
+        from = merged;
+    }
+    if (to != d->ranges)
+        memcpy(d->ranges, to, count * sizeof *to);
+    free(spare);
+}
+
 /* Sorts the ranges and trims each one's overlap with its predecessor. */
 static void normalize_ranges(dt_dump *d)
 {
     if (d->range_count == 0)
         return;
-    qsort(d->ranges, d->range_count, sizeof *d->ranges, compare_ranges);
+    sort_ranges(d);
     size_t kept = 0;
     for (size_t i = 0; i < d->range_count; i++) {
         dt_memory_range r = d->ranges[i];

@@ -2,8 +2,6 @@
 
 #include "dumptriage/report.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 void dt_json_init(dt_json *j, dt_strbuf *out)
@@ -22,9 +20,11 @@ static void newline_indent(dt_json *j)
 {
     if (j->compact)
         return;
-    dt_strbuf_append(j->out, "\n", 1);
-    for (int i = 0; i < j->depth; i++)
-        dt_strbuf_append(j->out, "  ", 2);
+    static const char line_and_indent[] = "\n"
+                                          "                                "
+                                          "                                ";
+    _Static_assert(sizeof line_and_indent > 2 * DT_JSON_MAX_DEPTH, "an indent per depth");
+    dt_strbuf_append(j->out, line_and_indent, 1 + 2 * (size_t)j->depth);
 }
 
 /* Separator and indentation before a value or a key. */
@@ -158,18 +158,30 @@ void dt_json_string(dt_json *j, const char *s)
     dt_strbuf_append(j->out, "\"", 1);
 }
 
+/* Writes the digits of `value` (base 10 or 16, lower case) before `end`; returns the first. */
+static char *digits_before(char *end, uint64_t value, unsigned base)
+{
+    do {
+        *--end = "0123456789abcdef"[value % base];
+        value /= base;
+    } while (value);
+    return end;
+}
+
 void dt_json_uint(dt_json *j, uint64_t value)
 {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%" PRIu64, value);
-    dt_json_raw(j, buf);
+    char buf[24] = "";
+    dt_json_raw(j, digits_before(buf + sizeof buf - 1, value, 10));
 }
 
 void dt_json_int(dt_json *j, int64_t value)
 {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%" PRId64, value);
-    dt_json_raw(j, buf);
+    char buf[24] = "";
+    uint64_t magnitude = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
+    char *text = digits_before(buf + sizeof buf - 1, magnitude, 10);
+    if (value < 0)
+        *--text = '-';
+    dt_json_raw(j, text);
 }
 
 void dt_json_bool(dt_json *j, bool value) { dt_json_raw(j, value ? "true" : "false"); }
@@ -177,9 +189,13 @@ void dt_json_null(dt_json *j) { dt_json_raw(j, "null"); }
 
 void dt_json_hex(dt_json *j, uint64_t value)
 {
-    char buf[32];
-    snprintf(buf, sizeof buf, "\"0x%" PRIx64 "\"", value);
-    dt_json_raw(j, buf);
+    char buf[24] = "";
+    char *end = buf + sizeof buf - 2;
+    *end = '"';
+    char *text = digits_before(end, value, 16);
+    text -= 3;
+    memcpy(text, "\"0x", 3);
+    dt_json_raw(j, text);
 }
 
 void dt_json_kv_string(dt_json *j, const char *key, const char *s)

@@ -38,6 +38,8 @@ typedef struct eval_ctx {
     size_t instance;         /* the analyzer instance under evaluation */
     dt_arena *arena;         /* strings of findings and traces */
     eval_state state;
+    binding *globals;        /* process and exception variables, rendered once per dump */
+    size_t global_count;
     trace_log *trace;        /* NULL unless explaining */
     bool failed;             /* out of memory */
 } eval_ctx;
@@ -45,6 +47,7 @@ typedef struct eval_ctx {
 /* ---- eval_bindings.c ---- */
 void eval_bind(eval_ctx *ctx, const char *name, const char *value);
 void eval_bind_value(eval_ctx *ctx, const char *name, const rule_value *value);
+bool eval_globals_init(eval_ctx *ctx);
 void eval_bind_globals(eval_ctx *ctx);
 void eval_bind_instance(eval_ctx *ctx);
 void eval_add_evidence(eval_ctx *ctx, const dt_finding_thread *evidence);

@@ -187,10 +187,30 @@ static void bind_exception(eval_ctx *ctx)
     bind_exception_thread(ctx);
 }
 
-void eval_bind_globals(eval_ctx *ctx)
+/* Renders the process and exception variables once, for every evaluation of the dump. */
+bool eval_globals_init(eval_ctx *ctx)
 {
+    ctx->state.binding_count = 0;
     bind_facts(ctx);
     bind_exception(ctx);
+    size_t count = ctx->state.binding_count;
+    ctx->state.binding_count = 0;
+    if (ctx->failed)
+        return false;
+    if (count == 0)
+        return true;
+    ctx->globals = malloc(count * sizeof *ctx->globals);
+    if (!ctx->globals)
+        return false;
+    memcpy(ctx->globals, ctx->state.bindings, count * sizeof *ctx->globals);
+    ctx->global_count = count;
+    return true;
+}
+
+void eval_bind_globals(eval_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->global_count; i++)
+        eval_bind(ctx, ctx->globals[i].name, ctx->globals[i].value);
 }
 
 /* Instance variables come first, so they shadow process and exception

@@ -286,12 +286,13 @@ static dt_status evaluate_range(dt_findings **out, const dt_rule_set *set, size_
     dt_findings *findings = *out;
     eval_input prepared;
     eval_ctx ctx = {.input = &prepared, .arena = &findings->arena, .trace = trace};
-    bool ok = eval_input_init(&prepared, input, &findings->arena);
+    bool ok = eval_input_init(&prepared, input, &findings->arena) && eval_globals_init(&ctx);
     for (size_t i = first; ok && i < last; i++) {
         ctx.rule = rule_set_rule(set, i);
         ok = evaluate_rule(&ctx, findings);
     }
     eval_state_free(&ctx.state);
+    free(ctx.globals);
     dt_status status = ok ? sort_findings(findings) : DT_ERR_NOMEM;
     if (status != DT_OK) {
         dt_findings_free(findings);
