@@ -629,6 +629,29 @@ static void test_string_budget(void **state)
     close_fixture(&f);
 }
 
+/* A handle whose object information chain is one entry longer than
+ * DT_MAX_OBJECT_INFO_CHAIN keeps the first entries, with a diagnostic. */
+static void test_object_info_chain_cap(void **state)
+{
+    (void)state;
+    static const uint8_t payload[4] = {0};
+    synth_handle_info infos[DT_MAX_OBJECT_INFO_CHAIN + 1];
+    for (size_t i = 0; i < DT_MAX_OBJECT_INFO_CHAIN + 1; i++)
+        infos[i] = (synth_handle_info){.type = 0x100, .payload = payload, .size = 4};
+    synth_handle handle = {.handle = 0x48, .type_name = "Event",
+                           .info_count = DT_MAX_OBJECT_INFO_CHAIN + 1, .infos = infos};
+    synth_dump *d = basic_process();
+    synth_dump_add_handle(d, &handle);
+    fixture f;
+    open_fixture(&f, d);
+    size_t n;
+    const dt_handle *h = dt_dump_handles(f.dump, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(h[0].info_count, DT_MAX_OBJECT_INFO_CHAIN);
+    assert_true(has_diag(f.dump, "HandleData descriptor 0", "chain longer than 16 entries"));
+    close_fixture(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -654,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_module_cap),
         cmocka_unit_test(test_memory_range_cap),
         cmocka_unit_test(test_string_budget),
+        cmocka_unit_test(test_object_info_chain_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
