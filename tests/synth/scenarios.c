@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rule_scenarios.h"
 #include "scenarios_x86.h"
 #include "synth_json.h"
 
@@ -712,21 +713,23 @@ static const synth_scenario scenarios[] = {
      "WOW64 contexts, the wow64cpu/wow64 side in the thread contexts", synth_build_wow64, NULL},
 };
 
+/* The scenarios above, then the rule fixtures' (rule_scenarios.c). */
 size_t synth_scenario_count(void)
 {
-    return sizeof scenarios / sizeof scenarios[0];
+    return sizeof scenarios / sizeof scenarios[0] + synth_rule_scenario_count();
 }
 
 const synth_scenario *synth_scenario_at(size_t index)
 {
-    return index < synth_scenario_count() ? &scenarios[index] : NULL;
+    size_t own = sizeof scenarios / sizeof scenarios[0];
+    return index < own ? &scenarios[index] : synth_rule_scenario_at(index - own);
 }
 
 const synth_scenario *synth_scenario_find(const char *name)
 {
     for (size_t i = 0; i < synth_scenario_count(); i++)
-        if (strcmp(scenarios[i].name, name) == 0)
-            return &scenarios[i];
+        if (strcmp(synth_scenario_at(i)->name, name) == 0)
+            return synth_scenario_at(i);
     return NULL;
 }
 
