@@ -84,8 +84,13 @@ static int compare_procs(const void *a, const void *b)
 static bool read_procs(dt_pdb *pdb, pdb_module *m, const uint8_t *data, uint32_t end)
 {
     walk_symbols(pdb, m, data, end, count_proc);
-    size_t capacity = m->proc_count < PDB_MAX_PROCS_PER_MODULE ? m->proc_count
-                                                                : PDB_MAX_PROCS_PER_MODULE;
+    size_t capacity = m->proc_count;
+    if (capacity > PDB_MAX_PROCS_PER_MODULE) { /* reported at the first record, after Signature */
+        pdb_diag(pdb, m->stream, 4, "module symbol records",
+                 "module %s: %zu procedures exceed the cap of %d; the rest are ignored", m->name,
+                 capacity, PDB_MAX_PROCS_PER_MODULE);
+        capacity = PDB_MAX_PROCS_PER_MODULE;
+    }
     m->proc_count = 0;
     m->procs = calloc(capacity ? capacity : 1, sizeof *m->procs);
     if (!m->procs)

@@ -60,6 +60,7 @@ static const uint8_t GUID[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 
 typedef struct pdb_spec {
     uint32_t block_size;
     size_t filler;           /* bytes of an extra stream: spreads the directory */
+    size_t extra_procs;      /* S_GPROC32 "f" at 1:0x60 (4 bytes), this many times */
     bool omap;
     buf streams[ST_COUNT];
     bool nil[ST_COUNT];
@@ -104,12 +105,14 @@ static void proc(buf *b, uint16_t kind, uint32_t offset, uint32_t size, const ch
     b->data[start] = (uint8_t)(b->size - start - 2);
 }
 
-static uint32_t build_module(buf *b, uint32_t *c13_size)
+static uint32_t build_module(buf *b, uint32_t *c13_size, size_t extra_procs)
 {
     u32(b, 4);
     proc(b, 0x1110, 0x10, 0x20, "ns::func");
     u16(b, 2); u16(b, 0x0006); /* S_END */
     proc(b, 0x1146, 0x40, 0x10, "helper");
+    for (size_t i = 0; i < extra_procs; i++)
+        proc(b, 0x1110, 0x60, 4, "f");
     uint32_t symbols = (uint32_t)b->size;
     size_t c13 = b->size;
     u32(b, 0xF4); u32(b, 8); u32(b, 1); u8(b, 0); u8(b, 0); u16(b, 0);
@@ -195,7 +198,7 @@ static void build_streams(pdb_spec *spec)
 {
     uint32_t c13 = 0;
     build_info(&spec->streams[ST_INFO]);
-    uint32_t symbols = build_module(&spec->streams[ST_MODULE], &c13);
+    uint32_t symbols = build_module(&spec->streams[ST_MODULE], &c13, spec->extra_procs);
     build_dbi(&spec->streams[ST_DBI], symbols, c13, spec->omap);
     build_sections(&spec->streams[ST_SECTIONS], spec->omap ? 0x5000 : 0x1000);
     build_publics(&spec->streams[ST_PUBLICS], &spec->streams[ST_SYMREC]);
@@ -252,14 +255,19 @@ static buf write_msf(pdb_spec *spec)
     return file;
 }
 
+static buf build_pdb_spec(pdb_spec *spec)
+{
+    build_streams(spec);
+    buf file = write_msf(spec);
+    for (int i = 0; i < ST_COUNT; i++)
+        free(spec->streams[i].data);
+    return file;
+}
+
 static buf build_pdb(uint32_t block_size, size_t filler, bool omap)
 {
     pdb_spec spec = {.block_size = block_size, .filler = filler, .omap = omap};
-    build_streams(&spec);
-    buf file = write_msf(&spec);
-    for (int i = 0; i < ST_COUNT; i++)
-        free(spec.streams[i].data);
-    return file;
+    return build_pdb_spec(&spec);
 }
 
 static dt_pdb *open_buf(const buf *file)
@@ -764,6 +772,26 @@ static void test_publics_cap(void **state)
     free(file.data);
 }
 
+/* A module stream with one procedure more than PDB_MAX_PROCS_PER_MODULE:
+ * the first ones are kept, with a diagnostic. */
+static void test_procedure_cap(void **state)
+{
+    (void)state;
+    pdb_spec spec = {.block_size = 4096, .extra_procs = PDB_MAX_PROCS_PER_MODULE - 1};
+    buf file = build_pdb_spec(&spec);
+    dt_pdb *pdb = open_buf(&file);
+    dt_symbol s;
+    assert_true(dt_pdb_lookup(pdb, 0x1010, &s));
+    assert_string_equal(s.function, "ns::func");
+    size_t n, capped = 0;
+    const dt_diagnostic *d = dt_pdb_diagnostics(pdb, &n);
+    for (size_t i = 0; i < n; i++)
+        capped += strstr(d[i].message, "1048577 procedures exceed the cap of 1048576") != NULL;
+    assert_int_equal(capped, 1);
+    dt_pdb_free(pdb);
+    free(file.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -785,6 +813,7 @@ int main(void)
         cmocka_unit_test(test_stream_cap),
         cmocka_unit_test(test_read_budget),
         cmocka_unit_test(test_publics_cap),
+        cmocka_unit_test(test_procedure_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
