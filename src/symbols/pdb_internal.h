@@ -79,6 +79,7 @@ typedef struct pdb_module {
     size_t proc_count;
     pdb_line *lines;         /* sorted by rva */
     size_t line_count;
+    bool lines_capped;       /* PDB_MAX_LINES_PER_MODULE reached and reported */
     const uint8_t *checksums; /* DEBUG_S_FILECHKSMS payload, in the stream */
     uint32_t checksums_size;
 } pdb_module;

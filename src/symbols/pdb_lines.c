@@ -44,6 +44,17 @@ static void walk_subsections(dt_pdb *pdb, pdb_module *m, const uint8_t *data, ui
     }
 }
 
+/* Reports, once per module, the first CV_Line_t past PDB_MAX_LINES_PER_MODULE. */
+static void note_line_cap(dt_pdb *pdb, pdb_module *m, uint64_t offset)
+{
+    if (m->lines_capped)
+        return;
+    m->lines_capped = true;
+    pdb_diag(pdb, m->stream, offset, "C13 DEBUG_S_LINES CV_Line_t",
+             "module %s: more than %d line entries; the rest are ignored", m->name,
+             PDB_MAX_LINES_PER_MODULE);
+}
+
 /* One DEBUG_S_LINES payload: header 0 offCon, 4 segCon u16, 6 flags u16,
  * 8 cbCon; then file blocks: 0 fileid (offset in the checksum
  * subsection), 4 nLines, 8 cbBlock; then nLines CV_Line_t {offset,
@@ -70,7 +81,8 @@ static void decode_lines(dt_pdb *pdb, pdb_module *m, const uint8_t *p, uint32_t 
                          "module %s: %u lines do not fit in %u bytes", m->name, n, block);
             return;
         }
-        for (uint32_t i = 0; mapped && i < n && *count < PDB_MAX_LINES_PER_MODULE; i++) {
+        uint32_t i = 0;
+        for (; mapped && i < n && *count < PDB_MAX_LINES_PER_MODULE; i++) {
             const uint8_t *e = b + FILE_BLOCK_HEADER_SIZE + 8ull * i;
             uint32_t offset = dt_le32(e);
             uint32_t next = i + 1 < n ? dt_le32(e + 8) : code_size;
@@ -85,6 +97,8 @@ static void decode_lines(dt_pdb *pdb, pdb_module *m, const uint8_t *p, uint32_t 
                                          .order = (uint32_t)*count};
             ++*count;
         }
+        if (!out && mapped && i < n)
+            note_line_cap(pdb, m, at + pos + FILE_BLOCK_HEADER_SIZE + 8ull * i);
         pos += block;
     }
 }

@@ -61,6 +61,7 @@ typedef struct pdb_spec {
     uint32_t block_size;
     size_t filler;           /* bytes of an extra stream: spreads the directory */
     size_t extra_procs;      /* S_GPROC32 "f" at 1:0x60 (4 bytes), this many times */
+    size_t extra_lines;      /* more CV_Line_t for ns::func, each offset 8 line 11 */
     bool omap;
     buf streams[ST_COUNT];
     bool nil[ST_COUNT];
@@ -105,7 +106,8 @@ static void proc(buf *b, uint16_t kind, uint32_t offset, uint32_t size, const ch
     b->data[start] = (uint8_t)(b->size - start - 2);
 }
 
-static uint32_t build_module(buf *b, uint32_t *c13_size, size_t extra_procs)
+static uint32_t build_module(buf *b, uint32_t *c13_size, size_t extra_procs,
+                             size_t extra_lines)
 {
     u32(b, 4);
     proc(b, 0x1110, 0x10, 0x20, "ns::func");
@@ -116,11 +118,14 @@ static uint32_t build_module(buf *b, uint32_t *c13_size, size_t extra_procs)
     uint32_t symbols = (uint32_t)b->size;
     size_t c13 = b->size;
     u32(b, 0xF4); u32(b, 8); u32(b, 1); u8(b, 0); u8(b, 0); u16(b, 0);
-    u32(b, 0xF2); u32(b, 12 + 12 + 16);
+    uint32_t lines = (uint32_t)(2 + extra_lines);
+    u32(b, 0xF2); u32(b, 12 + 12 + 8 * lines);
     u32(b, 0x10); u16(b, 1); u16(b, 0); u32(b, 0x20);
-    u32(b, 0); u32(b, 2); u32(b, 12 + 16);
+    u32(b, 0); u32(b, lines); u32(b, 12 + 8 * lines);
     u32(b, 0x0); u32(b, 10 | 0x80000000u);
-    u32(b, 0x8); u32(b, 11 | 0x80000000u);
+    for (uint32_t i = 1; i < lines; i++) {
+        u32(b, 0x8); u32(b, 11 | 0x80000000u);
+    }
     *c13_size = (uint32_t)(b->size - c13);
     return symbols;
 }
@@ -198,7 +203,8 @@ static void build_streams(pdb_spec *spec)
 {
     uint32_t c13 = 0;
     build_info(&spec->streams[ST_INFO]);
-    uint32_t symbols = build_module(&spec->streams[ST_MODULE], &c13, spec->extra_procs);
+    uint32_t symbols = build_module(&spec->streams[ST_MODULE], &c13, spec->extra_procs,
+                                    spec->extra_lines);
     build_dbi(&spec->streams[ST_DBI], symbols, c13, spec->omap);
     build_sections(&spec->streams[ST_SECTIONS], spec->omap ? 0x5000 : 0x1000);
     build_publics(&spec->streams[ST_PUBLICS], &spec->streams[ST_SYMREC]);
@@ -792,6 +798,26 @@ static void test_procedure_cap(void **state)
     free(file.data);
 }
 
+/* A DEBUG_S_LINES block of PDB_MAX_LINES_PER_MODULE + 1 entries: the first
+ * ones are kept, with a diagnostic. */
+static void test_line_cap(void **state)
+{
+    (void)state;
+    pdb_spec spec = {.block_size = 4096, .extra_lines = PDB_MAX_LINES_PER_MODULE - 1};
+    buf file = build_pdb_spec(&spec);
+    dt_pdb *pdb = open_buf(&file);
+    dt_symbol s;
+    assert_true(dt_pdb_lookup(pdb, 0x1010, &s));
+    assert_int_equal(s.line, 10);
+    size_t n, capped = 0;
+    const dt_diagnostic *d = dt_pdb_diagnostics(pdb, &n);
+    for (size_t i = 0; i < n; i++)
+        capped += strstr(d[i].message, "more than 4194304 line entries") != NULL;
+    assert_int_equal(capped, 1);
+    dt_pdb_free(pdb);
+    free(file.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -814,6 +840,7 @@ int main(void)
         cmocka_unit_test(test_read_budget),
         cmocka_unit_test(test_publics_cap),
         cmocka_unit_test(test_procedure_cap),
+        cmocka_unit_test(test_line_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
