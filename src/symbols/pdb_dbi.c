@@ -106,6 +106,9 @@ static void parse_modules(dt_pdb *pdb, const uint8_t *data, uint32_t size, uint3
         }
         pdb->module_count++;
     }
+    if (dt_cursor_remaining(&c) > 0 && pdb->module_count == PDB_MAX_MODULES)
+        pdb_diag(pdb, DBI_STREAM, at + c.pos, "DBI module info",
+                 "more than %d modules; the rest are ignored", PDB_MAX_MODULES);
 }
 
 static int compare_contributions(const void *a, const void *b)
@@ -176,8 +179,12 @@ static bool load_sections(dt_pdb *pdb, uint32_t stream)
     if (!data)
         return false;
     size_t count = size / SECTION_HEADER_SIZE;
-    if (count > PDB_MAX_SECTIONS)
+    if (count > PDB_MAX_SECTIONS) {
+        pdb_diag(pdb, stream, (uint64_t)PDB_MAX_SECTIONS * SECTION_HEADER_SIZE, "section headers",
+                 "%zu headers exceed the cap of %d; the rest are ignored", count,
+                 PDB_MAX_SECTIONS);
         count = PDB_MAX_SECTIONS;
+    }
     pdb->sections = dt_arena_array(&pdb->arena, count ? count : 1, sizeof *pdb->sections);
     if (!pdb->sections)
         return false;

@@ -62,6 +62,8 @@ typedef struct pdb_spec {
     size_t filler;           /* bytes of an extra stream: spreads the directory */
     size_t extra_procs;      /* S_GPROC32 "f" at 1:0x60 (4 bytes), this many times */
     size_t extra_lines;      /* more CV_Line_t for ns::func, each offset 8 line 11 */
+    size_t extra_modules;    /* more ModInfo records, without a stream */
+    size_t extra_sections;   /* more (empty) section headers */
     bool omap;
     buf streams[ST_COUNT];
     bool nil[ST_COUNT];
@@ -87,10 +89,12 @@ static void section_header(buf *b, const char *name, uint32_t va, uint32_t size)
         u32(b, 0);
 }
 
-static void build_sections(buf *b, uint32_t text_va)
+static void build_sections(buf *b, uint32_t text_va, size_t extra)
 {
     section_header(b, ".text", text_va, 0x1000);
     section_header(b, ".data", 0x3000, 0x100);
+    for (size_t i = 0; i < extra; i++)
+        section_header(b, "", 0, 0);
 }
 
 /* Module stream: signature 4, S_GPROC32 "ns::func" at 1:0x10 (0x20 bytes),
@@ -160,17 +164,26 @@ static void build_names(buf *b)
     u32(b, 0);
 }
 
-/* DBI: header, one ModInfo, V60 section contributions, optional debug
- * header (section headers; OMAP streams and original headers if asked). */
-static void build_dbi(buf *b, uint32_t symbols, uint32_t c13, bool omap)
+/* ModInfo "a.obj" contributing 1:0..0x100, its symbols in `stream`. */
+static void mod_info(buf *mod, uint16_t stream, uint32_t symbols, uint32_t c13)
+{
+    u32(mod, 0);
+    u16(mod, 1); u16(mod, 0); u32(mod, 0); u32(mod, 0x100); u32(mod, 0x60000020);
+    u16(mod, 0); u16(mod, 0); u32(mod, 0); u32(mod, 0);
+    u16(mod, 0); u16(mod, stream); u32(mod, symbols); u32(mod, 0); u32(mod, c13);
+    u16(mod, 1); u16(mod, 0); u32(mod, 0); u32(mod, 0); u32(mod, 0);
+    str(mod, "a.obj"); str(mod, "a.obj"); align4(mod);
+}
+
+/* DBI: header, one ModInfo (and `extra_modules` without symbols), V60
+ * section contributions, optional debug header (section headers; OMAP
+ * streams and original headers if asked). */
+static void build_dbi(buf *b, uint32_t symbols, uint32_t c13, bool omap, size_t extra_modules)
 {
     buf mod = {0}, sc = {0}, dbg = {0};
-    u32(&mod, 0);
-    u16(&mod, 1); u16(&mod, 0); u32(&mod, 0); u32(&mod, 0x100); u32(&mod, 0x60000020);
-    u16(&mod, 0); u16(&mod, 0); u32(&mod, 0); u32(&mod, 0);
-    u16(&mod, 0); u16(&mod, ST_MODULE); u32(&mod, symbols); u32(&mod, 0); u32(&mod, c13);
-    u16(&mod, 1); u16(&mod, 0); u32(&mod, 0); u32(&mod, 0); u32(&mod, 0);
-    str(&mod, "a.obj"); str(&mod, "a.obj"); align4(&mod);
+    mod_info(&mod, ST_MODULE, symbols, c13);
+    for (size_t i = 0; i < extra_modules; i++)
+        mod_info(&mod, 0xFFFF, 0, 0);
     u32(&sc, 0xEFFE0000u + 19970605u);
     u16(&sc, 1); u16(&sc, 0); u32(&sc, 0); u32(&sc, 0x100); u32(&sc, 0x60000020);
     u16(&sc, 0); u16(&sc, 0); u32(&sc, 0); u32(&sc, 0);
@@ -196,7 +209,7 @@ static void build_omap(pdb_spec *spec)
     buf *to = &spec->streams[ST_OMAP_TO], *from = &spec->streams[ST_OMAP_FROM];
     u32(to, 0x5000); u32(to, 0x1000); u32(to, 0x6000); u32(to, 0);
     u32(from, 0x1000); u32(from, 0x5000); u32(from, 0x2000); u32(from, 0);
-    build_sections(&spec->streams[ST_ORIG_SECTIONS], 0x1000);
+    build_sections(&spec->streams[ST_ORIG_SECTIONS], 0x1000, 0);
 }
 
 static void build_streams(pdb_spec *spec)
@@ -205,8 +218,9 @@ static void build_streams(pdb_spec *spec)
     build_info(&spec->streams[ST_INFO]);
     uint32_t symbols = build_module(&spec->streams[ST_MODULE], &c13, spec->extra_procs,
                                     spec->extra_lines);
-    build_dbi(&spec->streams[ST_DBI], symbols, c13, spec->omap);
-    build_sections(&spec->streams[ST_SECTIONS], spec->omap ? 0x5000 : 0x1000);
+    build_dbi(&spec->streams[ST_DBI], symbols, c13, spec->omap, spec->extra_modules);
+    build_sections(&spec->streams[ST_SECTIONS], spec->omap ? 0x5000 : 0x1000,
+                   spec->extra_sections);
     build_publics(&spec->streams[ST_PUBLICS], &spec->streams[ST_SYMREC]);
     build_names(&spec->streams[ST_NAMES]);
     for (size_t i = 0; i < spec->filler; i++)
@@ -619,6 +633,16 @@ static void test_arguments(void **state)
 
 /* ---- Resource bounds ---- */
 
+/* Counts the diagnostics whose message contains `needle`. */
+static size_t count_diags(const dt_pdb *pdb, const char *needle)
+{
+    size_t n, found = 0;
+    const dt_diagnostic *d = dt_pdb_diagnostics(pdb, &n);
+    for (size_t i = 0; i < n; i++)
+        found += strstr(d[i].message, needle) != NULL;
+    return found;
+}
+
 /* The directory of a file built above: per stream its size and block list. */
 typedef struct msf_directory {
     uint32_t sizes[ST_COUNT];
@@ -737,11 +761,7 @@ static void test_read_budget(void **state)
     assert_true(dt_pdb_lookup(pdb, 0x1010, &s)); /* streams read before the budget ran out */
     assert_string_equal(s.function, "ns::func");
     dt_pdb_lookup(pdb, 0x1085, &s);
-    size_t n, noted = 0;
-    const dt_diagnostic *d = dt_pdb_diagnostics(pdb, &n);
-    for (size_t i = 0; i < n; i++)
-        noted += strstr(d[i].message, "exceeds the file or the read budget") != NULL;
-    assert_true(noted >= 1);
+    assert_true(count_diags(pdb, "exceeds the file or the read budget") >= 1);
     dt_pdb_free(pdb);
     free(file.data);
 }
@@ -769,11 +789,7 @@ static void test_publics_cap(void **state)
     dt_symbol s;
     assert_true(dt_pdb_lookup(pdb, 0x1085, &s));
     assert_string_equal(s.function, "UL_APP_POOL::Cleanup");
-    size_t n, capped = 0;
-    const dt_diagnostic *d = dt_pdb_diagnostics(pdb, &n);
-    for (size_t i = 0; i < n; i++)
-        capped += strstr(d[i].message, "4194305 entries exceed the cap of 4194304") != NULL;
-    assert_int_equal(capped, 1);
+    assert_int_equal(count_diags(pdb, "4194305 entries exceed the cap of 4194304"), 1);
     dt_pdb_free(pdb);
     free(file.data);
 }
@@ -789,11 +805,7 @@ static void test_procedure_cap(void **state)
     dt_symbol s;
     assert_true(dt_pdb_lookup(pdb, 0x1010, &s));
     assert_string_equal(s.function, "ns::func");
-    size_t n, capped = 0;
-    const dt_diagnostic *d = dt_pdb_diagnostics(pdb, &n);
-    for (size_t i = 0; i < n; i++)
-        capped += strstr(d[i].message, "1048577 procedures exceed the cap of 1048576") != NULL;
-    assert_int_equal(capped, 1);
+    assert_int_equal(count_diags(pdb, "1048577 procedures exceed the cap of 1048576"), 1);
     dt_pdb_free(pdb);
     free(file.data);
 }
@@ -809,11 +821,25 @@ static void test_line_cap(void **state)
     dt_symbol s;
     assert_true(dt_pdb_lookup(pdb, 0x1010, &s));
     assert_int_equal(s.line, 10);
-    size_t n, capped = 0;
-    const dt_diagnostic *d = dt_pdb_diagnostics(pdb, &n);
-    for (size_t i = 0; i < n; i++)
-        capped += strstr(d[i].message, "more than 4194304 line entries") != NULL;
-    assert_int_equal(capped, 1);
+    assert_int_equal(count_diags(pdb, "more than 4194304 line entries"), 1);
+    dt_pdb_free(pdb);
+    free(file.data);
+}
+
+/* PDB_MAX_MODULES + 1 ModInfo records, and PDB_MAX_SECTIONS + 1 section
+ * headers: the first ones are read, each with a diagnostic. */
+static void test_module_and_section_caps(void **state)
+{
+    (void)state;
+    pdb_spec spec = {.block_size = 4096, .extra_modules = PDB_MAX_MODULES,
+                     .extra_sections = PDB_MAX_SECTIONS - 1};
+    buf file = build_pdb_spec(&spec);
+    dt_pdb *pdb = open_buf(&file);
+    dt_symbol s;
+    assert_true(dt_pdb_lookup(pdb, 0x1010, &s));
+    assert_string_equal(s.function, "ns::func");
+    assert_int_equal(count_diags(pdb, "more than 65535 modules"), 1);
+    assert_int_equal(count_diags(pdb, "65536 headers exceed the cap of 65535"), 1);
     dt_pdb_free(pdb);
     free(file.data);
 }
@@ -841,6 +867,7 @@ int main(void)
         cmocka_unit_test(test_publics_cap),
         cmocka_unit_test(test_procedure_cap),
         cmocka_unit_test(test_line_cap),
+        cmocka_unit_test(test_module_and_section_caps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
