@@ -7,7 +7,6 @@
  */
 #include "unwind/walker_internal.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -587,26 +586,66 @@ void dt_stacks_free(dt_stacks *stacks)
     free(stacks);
 }
 
-/* Module name without its extension, as WinDbg shows it. */
-static void module_stem(const char *name, char *out, size_t size)
+/* A NUL-terminated string built in out[0..size), cut where it does not fit (like snprintf). */
+typedef struct bounded_text {
+    char *out;
+    size_t size;
+    size_t used;
+} bounded_text;
+
+static void put_text(bounded_text *t, const char *text, size_t length)
 {
-    snprintf(out, size, "%s", name);
-    char *dot = strrchr(out, '.');
-    if (dot && dot != out)
-        *dot = '\0';
+    size_t room = t->size - 1 - t->used;
+    size_t kept = length < room ? length : room;
+    memcpy(t->out + t->used, text, kept);
+    t->used += kept;
+    t->out[t->used] = '\0';
+}
+
+static void put_hex(bounded_text *t, uint64_t value)
+{
+    char digits[2 + 16];
+    char *first = digits + sizeof digits;
+    do {
+        *--first = "0123456789abcdef"[value & 0xF];
+        value >>= 4;
+    } while (value);
+    *--first = 'x';
+    *--first = '0';
+    put_text(t, first, (size_t)(digits + sizeof digits - first));
+}
+
+/* Module name without its extension, as WinDbg shows it, from at most its
+ * first 127 bytes. */
+static void put_module_stem(bounded_text *t, const char *name)
+{
+    size_t length = 0;
+    while (length < 127 && name[length])
+        length++;
+    size_t end = length;
+    while (end > 1 && name[end - 1] != '.')
+        end--;
+    put_text(t, name, end > 1 ? end - 1 : length);
 }
 
 void dt_frame_display(const dt_frame *frame, char *out, size_t size)
 {
+    if (size == 0)
+        return;
+    bounded_text t = {out, size, 0};
+    out[0] = '\0';
     if (!frame->module) {
-        snprintf(out, size, "0x%llx", (unsigned long long)frame->ip);
+        put_hex(&t, frame->ip);
         return;
     }
-    char stem[128];
-    module_stem(frame->module->name, stem, sizeof stem);
-    if (frame->function)
-        snprintf(out, size, "%s!%s+0x%llx", stem, frame->function,
-                 (unsigned long long)frame->function_offset);
-    else
-        snprintf(out, size, "%s+0x%llx", stem, (unsigned long long)(frame->ip - frame->module->base));
+    put_module_stem(&t, frame->module->name);
+    if (frame->function) {
+        put_text(&t, "!", 1);
+        put_text(&t, frame->function, strlen(frame->function));
+        put_text(&t, "+", 1);
+        put_hex(&t, frame->function_offset);
+    } else {
+        put_text(&t, "+", 1);
+        put_hex(&t, frame->ip - frame->module->base);
+    }
 }
