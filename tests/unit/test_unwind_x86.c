@@ -33,6 +33,7 @@ enum {
 typedef struct fixture {
     uint8_t stack[STACK_SIZE];
     uint8_t code[0x100];
+    uint32_t eip, esp;       /* the thread's context */
     synth_buf file;
     dt_dump *dump;
     x86_unwind_env env;
@@ -53,6 +54,8 @@ static void open_fixture(fixture *f)
     synth_thread t = {.id = 1, .teb = 0x7FFDE000, .stack_start = STACK_START, .stack = f->stack,
                       .stack_size = STACK_SIZE, .has_context = true};
     synth_context_init(&t.context, SYNTH_CPU_X86);
+    t.context.regs[DT_X86_EIP] = f->eip;
+    t.context.regs[DT_X86_ESP] = f->esp;
     synth_dump_add_thread(d, &t);
     synth_dump_add_module(d, &(synth_module){.path = "C:\\app\\app.exe", .base = MODULE_BASE,
                                              .size = MODULE_SIZE});
@@ -403,6 +406,55 @@ static void test_pdb_frame_data(void **state)
     dt_pdb_free(pdb);
 }
 
+/* ---- Walk bounds ---------------------------------------------------------- */
+
+enum { RETURN_SITE = CODE_AT + 0x60, CONTEXT_SCAN_WORDS = 160, CALLER_SCAN_WORDS = 40 };
+
+/* Frames of a walk from RETURN_SITE (after a `call rel32`, no records, no
+ * EBP) whose stack holds RETURN_SITE at each of `slots`; checks the end reason. */
+static size_t frames_walked(const size_t *slots, size_t slot_count, size_t max_frames,
+                            const char *end_reason)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    memcpy(f->code + 0x5B, (uint8_t[]){0xE8, 0, 0, 0, 0}, 5);
+    for (size_t i = 0; i < slot_count; i++)
+        put32(f->stack, STACK_START + 4 * (uint32_t)slots[i], RETURN_SITE);
+    f->eip = RETURN_SITE;
+    f->esp = STACK_START;
+    open_fixture(f);
+    dt_walk_options options = {.max_frames = max_frames};
+    dt_stacks *stacks;
+    assert_int_equal(dt_walk_threads(&stacks, f->dump, &options), DT_OK);
+    size_t n;
+    const dt_thread_stack *threads = dt_stacks_threads(stacks, &n);
+    assert_int_equal(n, 1);
+    size_t frames = threads[0].frame_count;
+    assert_non_null(strstr(threads[0].end_reason, end_reason));
+    dt_stacks_free(stacks);
+    close_fixture(f);
+    free(f);
+    return frames;
+}
+
+/* The x86 walk stops at max_frames, and scans at most 160 words above the
+ * context's ESP and 40 above a caller's. */
+static void test_walk_bounds(void **state)
+{
+    (void)state;
+    size_t every[STACK_SIZE / 4];
+    for (size_t i = 0; i < STACK_SIZE / 4; i++)
+        every[i] = i;
+    assert_int_equal(frames_walked(every, STACK_SIZE / 4, 5, "frame limit reached"), 5);
+    const char *none = "no unwind record, frame pointer or return address";
+    size_t within[] = {CONTEXT_SCAN_WORDS - 1}, beyond[] = {CONTEXT_SCAN_WORDS};
+    assert_int_equal(frames_walked(within, 1, 0, none), 2);
+    assert_int_equal(frames_walked(beyond, 1, 0, none), 1);
+    size_t caller_within[] = {0, CALLER_SCAN_WORDS}, caller_beyond[] = {0, CALLER_SCAN_WORDS + 1};
+    assert_int_equal(frames_walked(caller_within, 2, 0, none), 3);
+    assert_int_equal(frames_walked(caller_beyond, 2, 0, none), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +469,7 @@ int main(void)
         cmocka_unit_test(test_wow64_context_and_both_sides),
         cmocka_unit_test(test_symbolize_walks_x86_again),
         cmocka_unit_test(test_pdb_frame_data),
+        cmocka_unit_test(test_walk_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
