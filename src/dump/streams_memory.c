@@ -95,8 +95,11 @@ void dt_decode_function_table(dt_stream_reader *r)
                      header, descriptor, entry_size);
         return;
     }
-    if (count > DT_MAX_FUNCTION_TABLES)
+    if (count > DT_MAX_FUNCTION_TABLES) {
+        dt_dump_diag(d, DT_DIAG_ERROR, r->stream->name, dt_stream_offset(r, 0x10),
+                     "NumberOfDescriptors %u exceeds the cap of %d", count, DT_MAX_FUNCTION_TABLES);
         count = DT_MAX_FUNCTION_TABLES;
+    }
     d->function_tables = dt_arena_array(&d->arena, count ? count : 1, sizeof *d->function_tables);
     if (!d->function_tables)
         return;

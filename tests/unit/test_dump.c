@@ -652,6 +652,47 @@ static void test_object_info_chain_cap(void **state)
     close_fixture(&f);
 }
 
+/* A directory of DT_MAX_STREAMS + 1 entries: the first DT_MAX_STREAMS are read. */
+static void test_stream_cap(void **state)
+{
+    (void)state;
+    synth_dump *d = synth_dump_new();
+    for (uint32_t i = 0; i <= DT_MAX_STREAMS; i++)
+        synth_dump_add_raw_entry(d, VENDOR_STREAM + i, 0, 0);
+    fixture f;
+    open_fixture(&f, d);
+    assert_int_equal(f.status, DT_OK);
+    size_t n;
+    dt_dump_streams(f.dump, &n);
+    assert_int_equal(n, DT_MAX_STREAMS);
+    assert_true(has_diag(f.dump, "stream directory", "4097 streams exceed the cap of 4096"));
+    close_fixture(&f);
+}
+
+/* A FunctionTable stream of DT_MAX_FUNCTION_TABLES + 1 descriptors (32
+ * bytes, no entries each): the first DT_MAX_FUNCTION_TABLES are read. */
+static void test_function_table_cap(void **state)
+{
+    (void)state;
+    enum { HEADER = 24, DESCRIPTOR = 32, COUNT = DT_MAX_FUNCTION_TABLES + 1 };
+    size_t size = HEADER + (size_t)COUNT * DESCRIPTOR;
+    uint8_t *bytes = calloc(1, size);
+    assert_non_null(bytes);
+    const uint32_t header[] = {HEADER, DESCRIPTOR, 0, 12, COUNT, 0};
+    for (size_t i = 0; i < 6; i++)
+        synth_put_u32(bytes + 4 * i, header[i]);
+    synth_dump *d = synth_dump_new();
+    synth_dump_add_raw_stream(d, SYNTH_STREAM_FUNCTION_TABLE, bytes, size);
+    free(bytes);
+    fixture f;
+    open_fixture(&f, d);
+    size_t n;
+    dt_dump_function_tables(f.dump, &n);
+    assert_int_equal(n, DT_MAX_FUNCTION_TABLES);
+    assert_true(has_diag(f.dump, "FunctionTable", "NumberOfDescriptors 65537 exceeds the cap"));
+    close_fixture(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -678,6 +719,8 @@ int main(void)
         cmocka_unit_test(test_memory_range_cap),
         cmocka_unit_test(test_string_budget),
         cmocka_unit_test(test_object_info_chain_cap),
+        cmocka_unit_test(test_stream_cap),
+        cmocka_unit_test(test_function_table_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
