@@ -693,6 +693,29 @@ static void test_function_table_cap(void **state)
     close_fixture(&f);
 }
 
+/* Past DT_DIAG_CAP diagnostics only a count is kept, in one summary entry. */
+static void test_diagnostic_cap(void **state)
+{
+    (void)state;
+    enum { MODULES = DT_DIAG_CAP + 10 };
+    synth_dump *d = synth_dump_new();
+    add_list_stream(d, SYNTH_STREAM_MODULE_LIST, MODULES, MODULES, MODULE_ENTRY);
+    fixture f;
+    open_fixture(&f, d);
+    uint32_t list = find_stream(f.dump, SYNTH_STREAM_MODULE_LIST)->rva;
+    dt_dump_free(f.dump);
+    for (size_t i = 0; i < MODULES; i++) /* ModuleNameRva past the end: one warning each */
+        synth_put_u32(f.bytes.data + list + 4 + i * MODULE_ENTRY + 0x14, 0xFFFFFFF0u);
+    f.status = dt_dump_open_memory(&f.dump, f.bytes.data, f.bytes.size, "t.dmp", &f.err);
+    assert_int_equal(f.status, DT_OK);
+    size_t n;
+    const dt_diagnostic *diags = dt_dump_diagnostics(f.dump, &n);
+    assert_int_equal(n, DT_DIAG_CAP + 1);
+    assert_string_equal(diags[DT_DIAG_CAP].structure, "diagnostics");
+    assert_non_null(strstr(diags[DT_DIAG_CAP].message, "10 more diagnostics suppressed"));
+    close_fixture(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -721,6 +744,7 @@ int main(void)
         cmocka_unit_test(test_object_info_chain_cap),
         cmocka_unit_test(test_stream_cap),
         cmocka_unit_test(test_function_table_cap),
+        cmocka_unit_test(test_diagnostic_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
