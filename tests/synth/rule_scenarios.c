@@ -260,7 +260,6 @@ typedef struct process_spec {
     uint32_t pid;
     uint32_t seed;
     bool workstation;
-    uint32_t uptime;                     /* seconds */
     const rule_thread *threads;
     size_t thread_count;
 } process_spec;
@@ -296,7 +295,7 @@ static synth_process *describe(const process_spec *spec)
         synth_fail("%s: too many threads", spec->exe);
     synth_process_options o = {.exe_name = spec->exe, .process_id = spec->pid,
                                .process_create_time = CREATED,
-                               .dump_time = CREATED + (spec->uptime ? spec->uptime : 7200),
+                               .dump_time = CREATED + 7200,
                                .processor_count = 4, .product_type = spec->workstation ? 1 : 3,
                                .os_major = 6, .os_minor = 1, .os_build = 7601,
                                .csd = "Service Pack 1", .seed = spec->seed};
@@ -527,7 +526,7 @@ static const rule_thread service_main = {
          "clr!Thread::intermediateThreadProc+0x7d"), START}
 
 #define SPEC(exe, pid, seed, threads) \
-    (process_spec){(exe), (pid), (seed), false, 0, (threads), sizeof(threads) / sizeof((threads)[0])}
+    (process_spec){(exe), (pid), (seed), false, (threads), sizeof(threads) / sizeof((threads)[0])}
 
 /* ---- .NET: monitors, GC, Monitor.Wait, the pool, databases ---------------------- */
 
@@ -869,7 +868,7 @@ static synth_process *build_messagebox_w3wp(void)
 #define UI_LOOP "user32!UserCallWinProcCheckWow+0x1ad", "user32!DispatchMessageWorker+0x3b5", \
     "orderentry!wWinMain+0xc8", "orderentry!__tmainCRTStartup+0x15a"
 #define DESKTOP(threads) \
-    (process_spec){"orderentry.exe", 0x0E2C, 0, true, 0, (threads), \
+    (process_spec){"orderentry.exe", 0x0E2C, 0, true, (threads), \
                    sizeof(threads) / sizeof((threads)[0])}
 
 /* messagebox-in-service negative: the same message box in a desktop
