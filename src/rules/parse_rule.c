@@ -130,6 +130,10 @@ static bool check_template(parser *p, const ynode *node, const char *text)
     if (!close || (open && open < close))
         return parse_error(p, node, "unclosed '{' at offset %zu of the template (write '{{')",
                            bad);
+    const char *colon = memchr(text + bad + 1, ':', (size_t)(close - text - bad - 1));
+    if (colon && known_placeholder(p, text + bad + 1, (size_t)(colon - text - bad - 1)))
+        return parse_error(p, node, "a word choice is {name:singular|plural}, not {%.*s}",
+                           (int)(close - text - bad - 1), text + bad + 1);
     return parse_error(p, node, "unknown placeholder {%.*s}", (int)(close - text - bad - 1),
                        text + bad + 1);
 }

@@ -1,4 +1,5 @@
-/* Summary templates: "{name}" placeholders, "{{" and "}}" for braces. */
+/* Summary templates: "{name}" placeholders, "{{" and "}}" for braces, and
+ * "{name:singular|plural}" for the word that agrees with a count. */
 #include "rules/rules_internal.h"
 
 #include <string.h>
@@ -16,6 +17,24 @@ static size_t placeholder_length(const char *text, size_t at)
     return (size_t)(close - (text + at + 1));
 }
 
+/* The placeholder's name: what precedes a ':' word choice. */
+static size_t name_length(const char *name, size_t length)
+{
+    const char *colon = memchr(name, ':', length);
+    return colon ? (size_t)(colon - name) : length;
+}
+
+/* A word choice after the name is "singular|plural", both non-empty. */
+static bool word_choice_valid(const char *name, size_t length)
+{
+    size_t n = name_length(name, length);
+    if (n == length)
+        return true;
+    const char *words = name + n + 1, *end = name + length;
+    const char *bar = memchr(words, '|', (size_t)(end - words));
+    return bar && bar > words && bar + 1 < end && !memchr(bar + 1, '|', (size_t)(end - bar - 1));
+}
+
 size_t template_scan(const char *text, template_name_check check, void *context)
 {
     for (size_t i = 0; text[i]; i++) {
@@ -28,11 +47,24 @@ size_t template_scan(const char *text, template_name_check check, void *context)
         if (text[i] != '{')
             continue;
         size_t length = placeholder_length(text, i);
-        if (length == 0 || !check(context, text + i + 1, length))
+        const char *name = text + i + 1;
+        if (length == 0 || !word_choice_valid(name, length) ||
+            !check(context, name, name_length(name, length)))
             return i;
         i += length + 1;
     }
     return (size_t)-1;
+}
+
+/* Of "singular|plural", the word that agrees with `count` ("1" takes the
+ * singular; an unbound count the plural). */
+static void append_word(dt_strbuf *out, const char *count, const char *words, size_t length)
+{
+    const char *bar = memchr(words, '|', length);
+    if (count && strcmp(count, "1") == 0)
+        dt_strbuf_append(out, words, (size_t)(bar - words));
+    else
+        dt_strbuf_append(out, bar + 1, length - (size_t)(bar - words) - 1);
 }
 
 char *template_render(dt_arena *arena, const char *text, template_lookup lookup,
@@ -48,9 +80,14 @@ char *template_render(dt_arena *arena, const char *text, template_lookup lookup,
             i += doubled;
             continue;
         }
-        const char *value = lookup(context, text + i + 1, length);
+        const char *name = text + i + 1;
+        size_t n = name_length(name, length);
+        const char *value = lookup(context, name, n);
         *all_bound &= value != NULL;
-        dt_strbuf_puts(&out, value ? value : "?");
+        if (n < length)
+            append_word(&out, value, name + n + 1, length - n - 1);
+        else
+            dt_strbuf_puts(&out, value ? value : "?");
         i += length + 1;
     }
     char *result = out.failed ? NULL : dt_arena_strndup(arena, out.data ? out.data : "",

@@ -432,6 +432,21 @@ static void test_template_fallbacks(void **state)
     free(f);
 }
 
+static void test_template_word_choice(void **state)
+{
+    (void)state;
+    fake_process *f = pool_process();
+    const char *body = "    match: {fact: thread_count, ge: 1}\n"
+                       "    summary: \"{thread_count} {thread_count:thread is|threads are} left\"\n";
+    assert_summary(f, body, "10 threads are left");
+    f->process.thread_count = 1;
+    f->input.thread_count = 1;
+    assert_summary(f, body, "1 thread is left");
+    assert_summary(f, "    match: {fact: thread_count, ge: 1}\n"
+                      "    summary: \"{uptime:day|days}\"\n", "days");
+    free(f);
+}
+
 /* ---- Analyzers -------------------------------------------------------------------- */
 
 static fake_process *deadlocked_process(void)
@@ -656,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_template_fail_fast_subcode),
         cmocka_unit_test(test_template_label_and_process_placeholders),
         cmocka_unit_test(test_template_fallbacks),
+        cmocka_unit_test(test_template_word_choice),
         cmocka_unit_test(test_critical_section_deadlock_analyzer),
         cmocka_unit_test(test_lock_contention_with_owner_stack),
         cmocka_unit_test(test_thread_analyzers),
