@@ -39,6 +39,6 @@ void print_summary(FILE *to, const input_list *inputs, const dump_result *result
 /* Parses --format; prints an error and returns false when unknown. */
 bool analyze_format(const char *value, dt_batch_format *out);
 /* Analyzes every input and writes the report; returns the exit code. */
-int analyze_inputs(const analyze_job *job, const input_list *inputs);
+int analyze_inputs(const analyze_job *job, const input_list *inputs, const dt_rule_set *rules);
 
 #endif

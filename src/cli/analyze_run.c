@@ -65,27 +65,6 @@ static void triage_one(void *ctx, size_t index)
     dt_triage_free(t);
 }
 
-static dt_rule_set *load_rules(const analyze_job *job)
-{
-    dt_rule_set *rules = NULL;
-    if (dt_rule_set_new(&rules) != DT_OK)
-        return NULL;
-    if (job->builtin_rules)
-        dt_rule_set_add_builtin(rules);
-    for (size_t i = 0; i < job->rule_path_count; i++)
-        dt_rule_set_add_path(rules, job->rule_paths[i]);
-    size_t n;
-    const dt_rule_error *errors = dt_rule_set_errors(rules, &n);
-    for (size_t i = 0; i < n; i++)
-        fprintf(stderr, "dumptriage: %s:%u:%u: %s\n", errors[i].file, errors[i].line,
-                errors[i].column, errors[i].message);
-    if (n) {
-        dt_rule_set_free(rules);
-        return NULL;
-    }
-    return rules;
-}
-
 static void add_totals(const dump_result *results, size_t n, dt_batch_totals *t)
 {
     memset(t, 0, sizeof *t);
@@ -135,11 +114,8 @@ static int exit_code(const dump_result *results, size_t n)
     return failed ? EXIT_INPUT : failing ? EXIT_FINDINGS : EXIT_OK;
 }
 
-int analyze_inputs(const analyze_job *job, const input_list *inputs)
+int analyze_inputs(const analyze_job *job, const input_list *inputs, const dt_rule_set *rules)
 {
-    dt_rule_set *rules = load_rules(job);
-    if (!rules)
-        return EXIT_USAGE;
     batch b = {job, inputs, {job->image_paths, job->image_path_count, job->symbol_paths,
                              job->symbol_path_count, job->offline, job->max_frames, rules,
                              (uint32_t)job->time_budget_ms},
@@ -164,6 +140,5 @@ int analyze_inputs(const analyze_job *job, const input_list *inputs)
         }
         free(b.results);
     }
-    dt_rule_set_free(rules);
     return code;
 }

@@ -106,16 +106,18 @@ static bool parse_job(const cli_args *args, analyze_job *job)
     return true;
 }
 
-/* A rule file with errors is a usage error, so it is found before any input
- * is looked at: usage (2) comes before input errors (3) in the exit status
- * precedence. analyze_inputs loads the rules again for the run. */
-static bool rule_files_valid(const analyze_job *job)
+/* Loads the rules before any input is looked at, so that a rule file with
+ * errors is a usage error (2), which comes before input errors (3) in the
+ * exit status precedence. NULL after printing the errors. */
+static dt_rule_set *load_rules(const analyze_job *job)
 {
     dt_rule_set *rules = NULL;
-    if (job->rule_path_count == 0 || dt_rule_set_new(&rules) != DT_OK)
-        return true;
+    if (dt_rule_set_new(&rules) != DT_OK) {
+        fprintf(stderr, "dumptriage: out of memory\n");
+        return NULL;
+    }
     if (job->builtin_rules)
-        dt_rule_set_add_builtin(rules); /* for ids that clash with built-in ones */
+        dt_rule_set_add_builtin(rules);
     for (size_t i = 0; i < job->rule_path_count; i++)
         dt_rule_set_add_path(rules, job->rule_paths[i]);
     size_t n;
@@ -123,8 +125,11 @@ static bool rule_files_valid(const analyze_job *job)
     for (size_t i = 0; i < n; i++)
         fprintf(stderr, "dumptriage: %s:%u:%u: %s\n", errors[i].file, errors[i].line,
                 errors[i].column, errors[i].message);
-    dt_rule_set_free(rules);
-    return n == 0;
+    if (n) {
+        dt_rule_set_free(rules);
+        return NULL;
+    }
+    return rules;
 }
 
 static int run_analyze(int argc, char **argv)
@@ -137,13 +142,16 @@ static int run_analyze(int argc, char **argv)
         cli_print_command_help(&cli_analyze_command, stdout);
         return EXIT_OK;
     }
-    if (!parse_job(&args, &job) || !rule_files_valid(&job))
+    dt_rule_set *rules = parse_job(&args, &job) ? load_rules(&job) : NULL;
+    if (!rules)
         return EXIT_USAGE;
     input_list inputs;
-    if (!collect_inputs((char **)args.positional, args.positional_count, &inputs))
-        return EXIT_INPUT;
-    job.as_list = inputs.any_folder || inputs.count != 1;
-    int code = analyze_inputs(&job, &inputs);
-    input_list_free(&inputs);
+    int code = EXIT_INPUT;
+    if (collect_inputs((char **)args.positional, args.positional_count, &inputs)) {
+        job.as_list = inputs.any_folder || inputs.count != 1;
+        code = analyze_inputs(&job, &inputs, rules);
+        input_list_free(&inputs);
+    }
+    dt_rule_set_free(rules);
     return code;
 }
