@@ -288,6 +288,17 @@ static bool decode_epilog(const uint8_t *c, size_t n, uint32_t rva, const dt_run
     return epilog_terminator(c, n, pos, rva, f);
 }
 
+/* RET: the return address at [RSP] becomes RIP. */
+static bool pop_return_address(unwind_state *s)
+{
+    uint64_t rip;
+    if (!read_stack(s, s->regs.gpr[REG_RSP], &rip))
+        return false;
+    s->regs.rip = rip;
+    s->regs.gpr[REG_RSP] += 8;
+    return true;
+}
+
 static bool run_epilog(unwind_state *s, const epilog *e, uint8_t frame_register)
 {
     if (e->add_rsp)
@@ -297,12 +308,7 @@ static bool run_epilog(unwind_state *s, const epilog *e, uint8_t frame_register)
     for (unsigned i = 0; i < e->pop_count; i++)
         if (!pop(s, e->pops[i]))
             return false;
-    uint64_t rip;
-    if (!read_stack(s, s->regs.gpr[REG_RSP], &rip))
-        return false;
-    s->regs.rip = rip;
-    s->regs.gpr[REG_RSP] += 8;
-    return true;
+    return pop_return_address(s);
 }
 
 /* Version 2 epilog codes: codes[0] is UWOP_EPILOG with CodeOffset = epilog
@@ -409,14 +415,7 @@ static bool apply_chain(unwind_state *s, const unwind_info *first, uint64_t fram
 
 static bool return_to_caller(unwind_state *s)
 {
-    if (s->machine_frame)
-        return true;
-    uint64_t rip;
-    if (!read_stack(s, s->regs.gpr[REG_RSP], &rip))
-        return false;
-    s->regs.rip = rip;
-    s->regs.gpr[REG_RSP] += 8;
-    return true;
+    return s->machine_frame || pop_return_address(s);
 }
 
 x64_unwind_result dt_x64_unwind_frame(const x64_unwind_source *source, const dt_dump *dump,
