@@ -271,3 +271,11 @@ dt_status rules_parse(dt_arena *arena, const char *file, const char *text, size_
     }
     return parse_document(&p, root, out);
 }
+
+dt_status rules_parse_tree(dt_arena *arena, const char *file, const char *text, size_t size,
+                           const ynode *root, const rule_errors *errors, parsed_rules *out)
+{
+    parser p = {.arena = arena, .file = file, .text = text, .size = size, .errors = errors};
+    *out = (parsed_rules){0};
+    return parse_document(&p, root, out);
+}

@@ -196,6 +196,12 @@ const rule *rule_set_rule(const dt_rule_set *set, size_t index);
 
 dt_status rules_parse(dt_arena *arena, const char *file, const char *text, size_t size,
                       const rule_errors *errors, parsed_rules *out);
+/* Compiles the rules of `text` from its YAML tree `root`, parsed beforehand
+ * (the built-in rules are parsed at build time). */
+struct ynode;
+dt_status rules_parse_tree(dt_arena *arena, const char *file, const char *text, size_t size,
+                           const struct ynode *root, const rule_errors *errors,
+                           parsed_rules *out);
 
 /* Templates: "{name}" placeholders, "{{" and "}}" for literal braces.
  * Placeholders are validated at parse time and rendered at evaluation. */

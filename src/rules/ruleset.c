@@ -119,15 +119,18 @@ static dt_status append_rules(dt_rule_set *set, const parsed_rules *parsed)
     return DT_OK;
 }
 
-dt_status dt_rule_set_add_text(dt_rule_set *set, const char *label, const char *text,
-                               size_t size)
+/* Adds the rules of `text`, from its YAML tree `root` when already parsed (else NULL). */
+static dt_status add_rules(dt_rule_set *set, const char *label, const char *text, size_t size,
+                           const ynode *root)
 {
     const char *file = dt_arena_strndup(&set->arena, label, strlen(label));
     if (!file)
         return DT_ERR_NOMEM;
     rule_errors errors = {set, report_error};
     parsed_rules parsed;
-    dt_status status = rules_parse(&set->arena, file, text, size, &errors, &parsed);
+    dt_status status =
+        root ? rules_parse_tree(&set->arena, file, text, size, root, &errors, &parsed)
+             : rules_parse(&set->arena, file, text, size, &errors, &parsed);
     if (status != DT_OK)
         return status;
     if (!check_duplicates(set, &parsed))
@@ -135,15 +138,23 @@ dt_status dt_rule_set_add_text(dt_rule_set *set, const char *label, const char *
     return parsed.count ? append_rules(set, &parsed) : DT_OK;
 }
 
+dt_status dt_rule_set_add_text(dt_rule_set *set, const char *label, const char *text,
+                               size_t size)
+{
+    return add_rules(set, label, text, size, NULL);
+}
+
 dt_status dt_rule_set_add_builtin(dt_rule_set *set)
 {
     size_t count;
     const dt_builtin_rule_file *files = dt_builtin_rule_files(&count);
+    bool parsed = count == dt_builtin_rule_tree_count;
     dt_status result = DT_OK;
     for (size_t i = 0; i < count; i++) {
         char label[256];
         snprintf(label, sizeof label, "builtin:%s", files[i].name);
-        dt_status status = dt_rule_set_add_text(set, label, files[i].text, files[i].size);
+        const ynode *root = parsed ? dt_builtin_rule_trees[i] : NULL;
+        dt_status status = add_rules(set, label, files[i].text, files[i].size, root);
         if (status == DT_ERR_NOMEM)
             return status;
         if (result == DT_OK)

@@ -3,7 +3,7 @@
  * scenarios (tests/synth) walked, symbolized and analyzed like a real dump,
  * seed000 gives exactly iis-shutdown-close-request-queue, seed002 gives the
  * monitor, compilation and directory findings, and a healthy w3wp.exe gives
- * none.
+ * none. The YAML trees parsed at build time are those of the embedded text.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +17,7 @@
 
 #include "dumptriage/rules.h"
 #include "dumptriage/symbolizer.h"
+#include "rules/builtin.h"
 #include "scenarios.h"
 
 static const char *const contract_ids[] = {
@@ -112,6 +113,41 @@ static void findings_on(const char *name, const char *dump, char *ids, size_t si
     assert_int_equal(system(command), 0);
 }
 
+/* Whether two YAML trees are the same, node for node. */
+static bool same_tree(const ynode *a, const ynode *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (a->kind != b->kind || a->pos.line != b->pos.line || a->pos.column != b->pos.column ||
+        a->start != b->start || a->end != b->end || a->length != b->length ||
+        a->plain != b->plain || a->count != b->count || (a->text == NULL) != (b->text == NULL) ||
+        (a->text && memcmp(a->text, b->text, a->length + 1) != 0))
+        return false;
+    for (a = a->first, b = b->first; a || b; a = a->next, b = b->next)
+        if (!same_tree(a, b))
+            return false;
+    return true;
+}
+
+static void test_build_time_trees_match_text(void **state)
+{
+    (void)state;
+    size_t count;
+    const dt_builtin_rule_file *files = dt_builtin_rule_files(&count);
+    assert_int_equal(count, dt_builtin_rule_tree_count);
+    for (size_t i = 0; i < count; i++) {
+        dt_arena arena = {0};
+        dt_status status;
+        char error[300];
+        rule_pos pos;
+        const ynode *root = yaml_tree_parse(&arena, files[i].text, files[i].size, &status, error,
+                                            sizeof error, &pos);
+        assert_non_null(root);
+        assert_true(same_tree(root, dt_builtin_rule_trees[i]));
+        dt_arena_release(&arena);
+    }
+}
+
 static void test_seed000_fires_s1_only(void **state)
 {
     (void)state;
@@ -153,6 +189,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_contract_ids),
+        cmocka_unit_test(test_build_time_trees_match_text),
         cmocka_unit_test(test_seed000_fires_s1_only),
         cmocka_unit_test(test_healthy_w3wp_has_no_findings),
         cmocka_unit_test(test_seed002_monitor_compilation_directory),
