@@ -33,19 +33,25 @@ static void push(dt_diag_list *list, dt_arena *arena, dt_diag_level level,
     d->message = message;
 }
 
-void dt_diag_add(dt_diag_list *list, dt_arena *arena, dt_diag_level level,
-                 const char *structure, int64_t offset, const char *fmt, ...)
+void dt_diag_vadd(dt_diag_list *list, dt_arena *arena, dt_diag_level level,
+                  const char *structure, int64_t offset, const char *fmt, va_list ap)
 {
     if (list->count >= DT_DIAG_CAP) {
         list->dropped++;
         return;
     }
     char buffer[512];
+    vsnprintf(buffer, sizeof buffer, fmt, ap);
+    push(list, arena, level, structure, offset, dt_arena_printf(arena, "%s", buffer));
+}
+
+void dt_diag_add(dt_diag_list *list, dt_arena *arena, dt_diag_level level,
+                 const char *structure, int64_t offset, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buffer, sizeof buffer, fmt, ap);
+    dt_diag_vadd(list, arena, level, structure, offset, fmt, ap);
     va_end(ap);
-    push(list, arena, level, structure, offset, dt_arena_printf(arena, "%s", buffer));
 }
 
 void dt_diag_finish(dt_diag_list *list, dt_arena *arena)

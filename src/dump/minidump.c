@@ -17,12 +17,10 @@ enum { HEADER_SIZE = 0x20, DIRECTORY_ENTRY_SIZE = 12, MDMP_SIGNATURE = 0x504D444
 void dt_dump_diag(dt_dump *d, dt_diag_level level, const char *structure, int64_t offset,
                   const char *fmt, ...)
 {
-    char message[400];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
+    dt_diag_vadd(&d->diags, &d->arena, level, structure, offset, fmt, ap);
     va_end(ap);
-    dt_diag_add(&d->diags, &d->arena, level, structure, offset, "%s", message);
 }
 
 bool dt_dump_file_span(const dt_dump *d, uint64_t rva, uint64_t size, const uint8_t **out)

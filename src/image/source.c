@@ -190,15 +190,9 @@ const char *dt_image_read_string(dt_image *img, uint32_t rva)
 void dt_image_diag(dt_image *img, dt_diag_level level, const char *structure, uint32_t rva,
                    const char *fmt, ...)
 {
-    if (img->diags.count >= DT_DIAG_CAP) {
-        img->diags.dropped++;
-        return;
-    }
-    char message[400];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
+    dt_diag_vadd(&img->diags, &img->arena, level, structure, dt_image_offset_of(img, rva), fmt,
+                 ap);
     va_end(ap);
-    dt_diag_add(&img->diags, &img->arena, level, structure, dt_image_offset_of(img, rva), "%s",
-                message);
 }

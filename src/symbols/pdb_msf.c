@@ -38,13 +38,11 @@ enum { MATERIALIZE_FACTOR = 4 };
 void pdb_diag(dt_pdb *pdb, uint32_t stream, uint64_t offset, const char *structure,
               const char *fmt, ...)
 {
-    char message[400];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
+    dt_diag_vadd(&pdb->diags, &pdb->arena, DT_DIAG_WARNING, structure,
+                 pdb_file_offset(pdb, stream, offset), fmt, ap);
     va_end(ap);
-    dt_diag_add(&pdb->diags, &pdb->arena, DT_DIAG_WARNING, structure,
-                pdb_file_offset(pdb, stream, offset), "%s", message);
 }
 
 static bool valid_block_size(uint32_t size)
