@@ -16,6 +16,7 @@ static const char *const wait_primitives[] = {
     "ntdll!NtRemoveIoCompletion*",
     "ntdll!KiFastSystemCallRet",
     "ntdll!KiIntSystemCall",
+    "ntdll!Wow64SystemServiceCall",
     "ntdll!RtlpWaitOnCriticalSection",
     "ntdll!RtlpWaitForCriticalSection",
     "ntdll!RtlpWaitOnAddress*",

@@ -175,6 +175,15 @@ static void test_anchoring(void **state)
     assert_false(fires(f, STACK_WITH("[\"app!Worker::Run\"]", skipping)));
     assert_true(fires(f, STACK_WITH("[..., \"app!Worker::Run\"]", anchored)));
     free(f);
+    /* 32-bit system-call stubs above the call itself: x86 and WOW64. */
+    static const char *const stubs[] = {"ntdll!KiFastSystemCallRet", "ntdll!Wow64SystemServiceCall"};
+    for (size_t i = 0; i < 2; i++) {
+        f = fake_new("w3wp.exe");
+        fake_thread(f, 5, DT_STATE_WAITING, FRAMES(stubs[i], "ntdll!NtClose", "app!Stop"));
+        assert_true(fires(f, STACK_WITH("[ntdll!NtClose, app!Stop]", skipping)));
+        assert_false(fires(f, STACK_WITH("[ntdll!NtClose, app!Stop]", anchored)));
+        free(f);
+    }
 #undef anchored
 #undef skipping
 }
