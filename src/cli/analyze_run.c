@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/color.h"
 #include "cli/jobs.h"
 #include "cli/output.h"
 
@@ -56,6 +57,11 @@ static void triage_one(void *ctx, size_t index)
     dt_error err = {0};
     dt_triage_run(&t, path, &b->options, &err);
     r->entry = dt_batch_entry(b->job->format, path, t, &err, b->job->fail_on, &r->outcome);
+    if (r->entry && b->job->color && b->job->format == DT_BATCH_TEXT) {
+        char *colored = color_text_report(r->entry);
+        free(r->entry);
+        r->entry = colored;
+    }
     if (t) {
         r->rules_found = finding_rule_ids(t);
         r->bucket = strdup(dt_triage_bucket_signature(t));

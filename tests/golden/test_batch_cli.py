@@ -7,6 +7,7 @@ written."""
 import json
 import os
 import pty
+import re
 import select
 import stat
 import subprocess
@@ -149,7 +150,11 @@ def check_progress_and_colour(inputs):
         R.check(code == base[0] and out == base[1] and b"\x1b[" not in out,
                 f"{what}: accepted, same report, no colour codes")
     code, out, err = B.analyze(text + ["--color", "always"], cwd=inputs.root, env=B.clean_env())
-    R.equal(code, base[0], "--color always: accepted")
+    plain = re.sub(rb"\x1b\[[0-9;]*m", b"", out)
+    R.check(code == base[0] and b"\x1b[1;31m" in out and plain == base[1],
+            "--color always: verdicts and findings coloured, the same report underneath")
+    code, out, err = B.analyze(args + ["--color", "always"], cwd=inputs.root, env=B.clean_env())
+    R.check(b"\x1b[" not in out, "--color always: machine-readable formats stay plain")
 
 
 # ---- --output ------------------------------------------------------------------------
