@@ -54,7 +54,7 @@ const dt_thread_facts *dt_triage_thread_facts(const dt_triage *triage, uint32_t 
  * app!Widget::Render", "HANG: <the top finding's summary>", or "OK: ...". */
 const char *dt_triage_verdict(const dt_triage *triage);
 
-/* A stable grouping key (docs/bucket.md): the top finding's rule id (or
+/* A stable grouping key (docs/batch.md, Buckets): the top finding's rule id (or
  * the exception code) and the first meaningful frames of the thread that
  * matters, with wait primitives and runtime frames skipped; and a 16-digit
  * hex FNV-1a hash of it. Identical input gives identical buckets. */
