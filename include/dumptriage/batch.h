@@ -29,6 +29,8 @@ typedef enum dt_batch_format {
 /* "text", "json", ... to a format; false when unknown. */
 bool dt_batch_format_parse(const char *name, dt_batch_format *out);
 
+enum { DT_BATCH_VERDICT_SIZE = 528 }; /* a verdict (512) or "UNREADABLE: " and an error message (512) */
+
 /* What the framing needs to know about one dump (made with its entry). */
 typedef struct dt_batch_outcome {
     bool failed;             /* the dump could not be analyzed */
@@ -36,7 +38,14 @@ typedef struct dt_batch_outcome {
     int max_severity;        /* -1 when there is no finding */
     bool fails;              /* a finding at or above the fail-on level */
     char bucket_hash[17];
+    char verdict[DT_BATCH_VERDICT_SIZE]; /* the verdict, or why the dump is unreadable */
 } dt_batch_outcome;
+
+/* One dump of the report, in report order (for overview tables). */
+typedef struct dt_batch_row {
+    const char *path;
+    const dt_batch_outcome *outcome;
+} dt_batch_row;
 
 /* One dump's entry in `format`. `triage` is NULL when the dump could not be
  * read; then `error` says why. `fail_on` is -1 (none) or a dt_severity.
@@ -49,6 +58,7 @@ typedef struct dt_batch_totals {
     size_t failed;           /* unreadable dumps */
     size_t failing;          /* dumps with a finding at or above fail-on */
     size_t findings[3];
+    const dt_batch_row *rows; /* `dumps` rows, or NULL: no overview */
 } dt_batch_totals;
 
 /* Framing around the entries; `as_list` is false when one file was given

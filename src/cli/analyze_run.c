@@ -131,11 +131,16 @@ int analyze_inputs(const analyze_job *job, const input_list *inputs, const dt_ru
         run_jobs(inputs->count, job->jobs, triage_one, &b, job->progress);
         dt_batch_totals totals;
         add_totals(b.results, inputs->count, &totals);
+        dt_batch_row *rows = calloc(inputs->count ? inputs->count : 1, sizeof *rows);
+        for (size_t i = 0; rows && i < inputs->count; i++)
+            rows[i] = (dt_batch_row){inputs->paths[i], &b.results[i].outcome};
+        totals.rows = rows;
         output_file out;
         if (output_open(&out, job->output)) {
             bool ok = write_report(out.stream, &b, &totals, rules);
             code = output_close(&out, ok) ? exit_code(b.results, inputs->count) : EXIT_INPUT;
         }
+        free(rows);
         if (job->summary)
             print_summary(job->output || job->format == DT_BATCH_TEXT ? stdout : stderr, inputs,
                           b.results);

@@ -16,14 +16,17 @@ bool dt_batch_format_parse(const char *name, dt_batch_format *out)
     return false;
 }
 
-static void fill_outcome(const dt_triage *t, int fail_on, dt_batch_outcome *o)
+static void fill_outcome(const dt_triage *t, const dt_error *err, int fail_on,
+                         dt_batch_outcome *o)
 {
     memset(o, 0, sizeof *o);
     o->max_severity = -1;
     if (!t) {
         o->failed = true;
+        snprintf(o->verdict, sizeof o->verdict, "UNREADABLE: %s", err ? err->message : "");
         return;
     }
+    snprintf(o->verdict, sizeof o->verdict, "%s", dt_triage_verdict(t));
     size_t n;
     const dt_finding *findings = dt_triage_findings(t, &n);
     for (size_t i = 0; i < n; i++) {
@@ -55,7 +58,7 @@ static char *text_entry(const char *path, const dt_triage *t, const dt_error *er
 char *dt_batch_entry(dt_batch_format format, const char *path, const dt_triage *triage,
                      const dt_error *error, int fail_on, dt_batch_outcome *outcome)
 {
-    fill_outcome(triage, fail_on, outcome);
+    fill_outcome(triage, error, fail_on, outcome);
     switch (format) {
     case DT_BATCH_JSON:
     case DT_BATCH_NDJSON: return json_entry(format, path, triage, error);

@@ -26,6 +26,41 @@ static const char STYLE[] =
     "code,pre{font-family:ui-monospace,monospace;font-size:.85em}"
     "details{margin:.3em 0}svg text{font-size:12px}.unreadable{color:#c0392b}";
 
+static void escaped(dt_strbuf *out, const char *s);
+
+/* The id of a dump's section: FNV-1a of its path, so the overview can link
+ * to it without knowing the entry's position. */
+static void section_id(dt_strbuf *out, const char *path)
+{
+    uint64_t hash = 0xcbf29ce484222325ull;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+        hash = (hash ^ *p) * 0x100000001b3ull;
+    dt_strbuf_printf(out, "dump-%016" PRIx64, hash);
+}
+
+/* A table of every dump: its verdict, its findings by severity, its bucket. */
+static void overview(dt_strbuf *out, const dt_batch_totals *t)
+{
+    if (!t->rows || t->dumps < 2)
+        return;
+    dt_strbuf_puts(out, "<table id=\"overview\">\n<tr><th>Dump</th><th>Verdict</th><th>Errors</th>"
+                        "<th>Warnings</th><th>Info</th><th>Bucket</th></tr>\n");
+    for (size_t i = 0; i < t->dumps; i++) {
+        const dt_batch_outcome *o = t->rows[i].outcome;
+        dt_strbuf_puts(out, "<tr><td><a href=\"#");
+        section_id(out, t->rows[i].path);
+        dt_strbuf_puts(out, "\">");
+        escaped(out, t->rows[i].path);
+        dt_strbuf_printf(out, "</a></td><td%s>", o->failed ? " class=\"unreadable\"" : "");
+        escaped(out, o->verdict);
+        dt_strbuf_printf(out, "</td><td>%zu</td><td>%zu</td><td>%zu</td><td><code>%s</code></td>"
+                         "</tr>\n", o->findings[DT_SEVERITY_ERROR],
+                         o->findings[DT_SEVERITY_WARNING], o->findings[DT_SEVERITY_INFO],
+                         o->bucket_hash);
+    }
+    dt_strbuf_puts(out, "</table>\n");
+}
+
 char *dt_html_header(const dt_batch_totals *t)
 {
     dt_strbuf out = {0};
@@ -36,6 +71,7 @@ char *dt_html_header(const dt_batch_totals *t)
                      STYLE, t->dumps, t->dumps == 1 ? "" : "s", t->failed,
                      t->findings[DT_SEVERITY_ERROR], t->findings[DT_SEVERITY_WARNING],
                      t->findings[DT_SEVERITY_INFO]);
+    overview(&out, t);
     return dt_strbuf_take(&out);
 }
 
@@ -222,7 +258,9 @@ static void module_table(dt_strbuf *out, const dt_dump *dump)
 char *dt_html_entry(const char *path, const dt_triage *t, const dt_error *err)
 {
     dt_strbuf out = {0};
-    dt_strbuf_puts(&out, "<section class=\"dump\">\n<h2>");
+    dt_strbuf_puts(&out, "<section class=\"dump\" id=\"");
+    section_id(&out, path);
+    dt_strbuf_puts(&out, "\">\n<h2>");
     escaped(&out, path);
     dt_strbuf_printf(&out, "</h2>\n<p class=\"verdict%s\">%s", t ? "" : " unreadable",
                      t ? "" : "UNREADABLE: ");

@@ -250,6 +250,15 @@ def check_html(inputs, out, docs):
     R.check(summary is not None and html.escape(summary, quote=True) in page and B.IIS_RULE in page,
             "html: the IIS finding's rule id and summary")
     R.check(all(html.escape(p, quote=True) in page for p in inputs.paths), "html: every dump")
+    table = re.search(r'<table id="overview">(.*?)</table>', page, re.S)
+    rows = re.findall(r'<tr><td><a href="#([^"]+)">([^<]*)</a></td><td[^>]*>([^<]*)</td>',
+                      table.group(1)) if table else []
+    R.equal([html.unescape(r[1]) for r in rows], list(inputs.paths), "html: an overview row per dump")
+    verdicts = {d["file"]: d["verdict"] for d in docs or [] if "verdict" in d}
+    R.check(rows and all(html.unescape(v) == verdicts[html.unescape(p)] for _, p, v in rows
+                         if html.unescape(p) in verdicts), "html: the overview shows each verdict")
+    R.check(rows and all(f'<section class="dump" id="{a}">' in page for a, _, _ in rows),
+            "html: every overview link leads to its dump's section")
     if not need_tool("chromium", "HTML rendering"):
         return
     path = os.path.join(inputs.root, "report.html")
