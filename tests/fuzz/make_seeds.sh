@@ -42,7 +42,7 @@ fi
 printf '%s' '?Cleanup@UL_APP_POOL@@QEAAXXZ' > "$out/undecorate/cleanup"
 printf '%s' '??1CRecoverableError@@UAE@XZ' > "$out/undecorate/destructor"
 printf '%s' '?Enter@AwareLock@@QEAAXXZ' > "$out/undecorate/aware-lock"
-[ -d "$root/rules" ] && cp "$root"/rules/*.yaml "$out/rules/" 2>/dev/null || true
+[ -d "$root/src/rules/builtin" ] && cp "$root"/src/rules/builtin/*.yaml "$out/rules/" 2>/dev/null || true
 for d in "$out"/*/; do
   [ -d "$root/tests/fuzz/regressions/$(basename "$d")" ] &&
     cp "$root/tests/fuzz/regressions/$(basename "$d")"/* "$d" 2>/dev/null || true

@@ -10,7 +10,7 @@ import tempfile
 CLI = os.environ["DUMPTRIAGE"]
 SOURCE = os.environ["DT_SOURCE_DIR"]
 SYNTH = os.path.join(os.environ["DT_BUILD_DIR"], "tests", "dt-synth")
-RULES = os.path.join(SOURCE, "rules")
+RULES = os.path.join(SOURCE, "src", "rules", "builtin")
 FAILURES = []
 
 

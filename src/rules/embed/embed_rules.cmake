@@ -21,7 +21,7 @@ foreach(name IN LISTS rule_files)
   math(EXPR index "${index} + 1")
 endforeach()
 
-set(content "/* Generated from the rules folder by src/rules/embed_rules.cmake: do not edit. */
+set(content "/* Generated from the rules folder by src/rules/embed/embed_rules.cmake: do not edit. */
 #include \"rules/builtin.h\"
 
 ${arrays}

@@ -124,7 +124,7 @@ int main(int argc, char **argv)
     FILE *out = fopen(argv[1], "w");
     if (!out)
         die("cannot write", argv[1]);
-    fputs("/* Generated from the rules folder by tools/embed_rule_trees.c: do not edit. */\n"
+    fputs("/* Generated from the rules folder by src/rules/embed/embed_rule_trees.c: do not edit. */\n"
           "#include \"rules/builtin.h\"\n\n", out);
     for (int i = 2; i < argc; i++) {
         size_t size;
