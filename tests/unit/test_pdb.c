@@ -27,6 +27,8 @@ typedef struct buf {
 
 static void put(buf *b, const void *bytes, size_t n)
 {
+    if (n == 0)
+        return; /* bytes may be NULL */
     if (b->size + n > b->capacity) {
         b->capacity = 2 * (b->size + n);
         b->data = realloc(b->data, b->capacity);
