@@ -27,6 +27,7 @@ typedef struct dt_triage_options {
     const dt_rule_set *rules;         /* NULL: no analysis facts and no findings */
     uint32_t time_budget_ms;          /* 0: none; else threads not walked or named
                                          within it are reported as cut short */
+    bool wow64_native;                /* WOW64: the 64-bit side, not the 32-bit stacks */
 } dt_triage_options;
 
 typedef struct dt_triage dt_triage;

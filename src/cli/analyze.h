@@ -15,7 +15,7 @@ typedef struct analyze_job {
     unsigned jobs;
     size_t max_frames;
     size_t time_budget_ms;   /* 0: none */
-    bool summary, offline, builtin_rules, progress, color, as_list;
+    bool summary, offline, builtin_rules, progress, color, as_list, wow64_native;
     const char *image_paths[ANALYZE_MAX_PATHS];
     size_t image_path_count;
     const char *symbol_paths[ANALYZE_MAX_PATHS];

@@ -124,7 +124,7 @@ int analyze_inputs(const analyze_job *job, const input_list *inputs, const dt_ru
 {
     batch b = {job, inputs, {job->image_paths, job->image_path_count, job->symbol_paths,
                              job->symbol_path_count, job->offline, job->max_frames, rules,
-                             (uint32_t)job->time_budget_ms},
+                             (uint32_t)job->time_budget_ms, job->wow64_native},
                calloc(inputs->count ? inputs->count : 1, sizeof(dump_result))};
     int code = EXIT_INPUT;
     if (b.results) {

@@ -24,6 +24,8 @@ static const cli_option analyze_options[] = {
     {"color", 0, "WHEN", "auto (default), always or never; NO_COLOR is respected", false},
     {"offline", 0, NULL, "never download from symbol servers", false},
     {"max-frames", 0, "N", "frames walked per thread at most (default 1024)", false},
+    {"wow64-native", 0, NULL, "for a 32-bit process dumped by a 64-bit writer, walk the "
+                              "64-bit side of its threads instead of their 32-bit stacks", false},
     {"time-budget", 0, "MS", "stop walking and naming threads after MS milliseconds per dump "
                              "(partial results carry a diagnostic; default: no limit)", false},
     {"help", 'h', NULL, "show this help", false},
@@ -89,6 +91,7 @@ static bool parse_job(const cli_args *args, analyze_job *job)
     job->output = cli_value(c, args, "output");
     job->summary = cli_value(c, args, "summary") != NULL;
     job->offline = cli_value(c, args, "offline") != NULL;
+    job->wow64_native = cli_value(c, args, "wow64-native") != NULL;
     job->builtin_rules = cli_value(c, args, "no-builtin-rules") == NULL;
     job->progress = cli_value(c, args, "progress") || (isatty(STDERR_FILENO) && !getenv("CI"));
     if (!analyze_format(cli_value(c, args, "format"), &job->format) ||

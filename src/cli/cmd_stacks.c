@@ -16,6 +16,8 @@ static const cli_option stacks_options[] = {
     {"offline", 0, NULL, "never download from symbol servers (srv* entries)", false},
     {"no-group", 0, NULL, "list every thread instead of grouping identical stacks", false},
     {"max-frames", 0, "N", "frames walked per thread at most (default 1024)", false},
+    {"wow64-native", 0, NULL, "for a 32-bit process dumped by a 64-bit writer, walk the "
+                              "64-bit side of its threads instead of their 32-bit stacks", false},
     {"time-budget", 0, "MS", "stop walking and naming threads after MS milliseconds per dump "
                              "(partial results carry a diagnostic; default: no limit)", false},
     {"help", 'h', NULL, "show this help", false},
@@ -36,6 +38,7 @@ typedef struct stacks_job {
     dt_format format;
     bool group;
     bool offline;
+    bool wow64_native;
     size_t max_frames;
     size_t time_budget_ms;
     const char *image_paths[MAX_PATHS];
@@ -49,6 +52,7 @@ static bool parse_job(const cli_args *args, stacks_job *job)
     const cli_command *c = &cli_stacks_command;
     job->group = !cli_value(c, args, "no-group");
     job->offline = cli_value(c, args, "offline") != NULL;
+    job->wow64_native = cli_value(c, args, "wow64-native") != NULL;
     job->image_path_count = cli_values(c, args, "images", job->image_paths, MAX_PATHS);
     job->symbol_path_count = cli_values(c, args, "symbols", job->symbol_paths, MAX_PATHS);
     if (!cli_format(cli_value(c, args, "format"), &job->format) ||
@@ -66,7 +70,7 @@ static int report_stacks(const char *path, const stacks_job *job)
 {
     dt_triage_options options = {job->image_paths, job->image_path_count, job->symbol_paths,
                                  job->symbol_path_count, job->offline, job->max_frames, NULL,
-                                 (uint32_t)job->time_budget_ms};
+                                 (uint32_t)job->time_budget_ms, job->wow64_native};
     dt_triage *t = NULL;
     dt_error err = {0};
     if (dt_triage_run(&t, path, &options, &err) != DT_OK) {

@@ -38,7 +38,8 @@ static void find_sources(dt_triage *t, const dt_triage_options *o)
 static void walk_and_judge(dt_triage *t, const dt_triage_options *o, uint64_t deadline_ns)
 {
     dt_walk_options walk = {o->max_frames, t->images, deadline_ns};
-    if (dt_walk_threads(&t->stacks, t->dump, &walk) != DT_OK)
+    dt_walk_x86_options x86 = {.wow64_native = o->wow64_native};
+    if (dt_walk_threads_ex(&t->stacks, t->dump, &walk, &x86) != DT_OK)
         return;
     if (t->symbols)
         dt_stacks_symbolize(t->stacks, t->symbols);

@@ -87,11 +87,26 @@ def check_scenario(root, scenario):
     return compared
 
 
+def check_native_side(root):
+    """--wow64-native walks the threads' 64-bit side (the thread contexts)."""
+    with open(os.path.join(root, "expected.json")) as f:
+        expected = json.load(f)
+    threads = walk([os.path.join(root, "full.dmp"), "--wow64-native",
+                    "--symbols", os.path.join(root, "symbols")])
+    for thread in expected["threads"]:
+        got = threads.get(thread["id"], {})
+        what = f"--wow64-native thread {thread['id']}"
+        R.equal([f["address"] for f in got.get("frames", [])],
+                [w["address"] for w in thread["native_frames"]], what)
+        R.check(got.get("wow64") is False, f"{what}: not the 32-bit side")
+
+
 def main():
     with tempfile.TemporaryDirectory() as out:
         proc = subprocess.run([SYNTH, "--out", out] + SCENARIOS, capture_output=True, text=True)
         if not R.check(proc.returncode == 0, f"dt-synth failed: {proc.stderr}"):
             R.finish()
+        check_native_side(os.path.join(out, "wow64-x86-process"))
         frames = sum(check_scenario(os.path.join(out, s), s) for s in SCENARIOS)
         print(f"compared {frames} frames")
     R.finish()
