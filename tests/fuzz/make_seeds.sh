@@ -36,8 +36,10 @@ cp "$root"/fixtures/bin/* "$out/pe/"
 cp "$root"/fixtures/bin/*.exe "$out/dwarf/"
 cp "$root"/fixtures/wine-dlls/ntdll.dll "$out/pe/"
 if command -v x86_64-w64-mingw32-nm > /dev/null; then
-  x86_64-w64-mingw32-nm "$root/fixtures/bin/cpp_exception.exe" | awk '$3 ~ /^_Z/ {print $3}' |
-    head -200 | split -l 1 - "$out/demangle/name-"
+  # awk reads all of nm's output (head would close the pipe early: SIGPIPE
+  # under pipefail).
+  x86_64-w64-mingw32-nm "$root/fixtures/bin/cpp_exception.exe" |
+    awk '$3 ~ /^_Z/ && n++ < 200 {print $3}' | split -l 1 - "$out/demangle/name-"
 fi
 printf '%s' '?Cleanup@UL_APP_POOL@@QEAAXXZ' > "$out/undecorate/cleanup"
 printf '%s' '??1CRecoverableError@@UAE@XZ' > "$out/undecorate/destructor"
