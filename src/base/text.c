@@ -114,3 +114,11 @@ const char *dt_diag_level_name(dt_diag_level level)
     }
     return "unknown";
 }
+
+uint64_t dt_fnv1a_string(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ull;
+    return h;
+}

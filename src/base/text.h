@@ -13,6 +13,9 @@
  * U+FFFD; control characters are kept (escaping is the writer's job). */
 char *dt_utf16le_to_utf8(dt_arena *arena, const uint8_t *bytes, size_t units);
 
+/* FNV-1a (64-bit) of a NUL-terminated string. */
+uint64_t dt_fnv1a_string(const char *s);
+
 /* The last path component on both '\\' and '/'. */
 const char *dt_path_basename(const char *path);
 

@@ -18,6 +18,15 @@ typedef struct cli_option {
     bool repeatable;         /* every occurrence is kept, in order */
 } cli_option;
 
+/* The walk options that `stacks` and `analyze` share. */
+#define CLI_WALK_OPTIONS                                                                     \
+    {"max-frames", 0, "N", "frames walked per thread at most (default 1024)", false},         \
+    {"wow64-native", 0, NULL, "for a 32-bit process dumped by a 64-bit writer, walk the "     \
+                              "64-bit side of its threads instead of their 32-bit stacks",   \
+     false},                                                                                 \
+    {"time-budget", 0, "MS", "stop walking and naming threads after MS milliseconds per dump " \
+                             "(partial results carry a diagnostic; default: no limit)", false}
+
 typedef struct cli_command {
     const char *name;
     const char *usage;       /* "DUMP [options]" */

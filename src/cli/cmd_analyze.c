@@ -23,11 +23,7 @@ static const cli_option analyze_options[] = {
     {"progress", 0, NULL, "show progress on stderr (default: only when it is a terminal)", false},
     {"color", 0, "WHEN", "auto (default), always or never; NO_COLOR is respected", false},
     {"offline", 0, NULL, "never download from symbol servers", false},
-    {"max-frames", 0, "N", "frames walked per thread at most (default 1024)", false},
-    {"wow64-native", 0, NULL, "for a 32-bit process dumped by a 64-bit writer, walk the "
-                              "64-bit side of its threads instead of their 32-bit stacks", false},
-    {"time-budget", 0, "MS", "stop walking and naming threads after MS milliseconds per dump "
-                             "(partial results carry a diagnostic; default: no limit)", false},
+    CLI_WALK_OPTIONS,
     {"help", 'h', NULL, "show this help", false},
     {NULL, 0, NULL, NULL, false},
 };

@@ -15,11 +15,7 @@ static const cli_option stacks_options[] = {
     {"format", 'f', "FORMAT", "output format: text (default) or json", false},
     {"offline", 0, NULL, "never download from symbol servers (srv* entries)", false},
     {"no-group", 0, NULL, "list every thread instead of grouping identical stacks", false},
-    {"max-frames", 0, "N", "frames walked per thread at most (default 1024)", false},
-    {"wow64-native", 0, NULL, "for a 32-bit process dumped by a 64-bit writer, walk the "
-                              "64-bit side of its threads instead of their 32-bit stacks", false},
-    {"time-budget", 0, "MS", "stop walking and naming threads after MS milliseconds per dump "
-                             "(partial results carry a diagnostic; default: no limit)", false},
+    CLI_WALK_OPTIONS,
     {"help", 'h', NULL, "show this help", false},
     {NULL, 0, NULL, NULL, false},
 };

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/text.h"
+
 enum {
     CHART_GROUPS = 10, BAR_WIDTH = 360, DISPLAY_SIZE = 512,
     LABEL_WIDTH = 300,       /* room for a frame name at 12px */
@@ -32,10 +34,7 @@ static void escaped(dt_strbuf *out, const char *s);
  * to it without knowing the entry's position. */
 static void section_id(dt_strbuf *out, const char *path)
 {
-    uint64_t hash = 0xcbf29ce484222325ull;
-    for (const unsigned char *p = (const unsigned char *)path; *p; p++)
-        hash = (hash ^ *p) * 0x100000001b3ull;
-    dt_strbuf_printf(out, "dump-%016" PRIx64, hash);
+    dt_strbuf_printf(out, "dump-%016" PRIx64, dt_fnv1a_string(path));
 }
 
 /* A table of every dump: its verdict, its findings by severity, its bucket. */

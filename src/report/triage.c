@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/text.h"
 
 
 enum { TEXT_SIZE = 512, BUCKET_FRAMES = 3, SIGNATURE_SIZE = 1024 };
@@ -298,10 +299,6 @@ static void compose_bucket(dt_triage *t)
             used += (size_t)snprintf(t->signature + used, sizeof t->signature - used, " | %s", key);
         taken++;
     }
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 */
-    for (const char *p = t->signature; *p; p++) {
-        h ^= (unsigned char)*p;
-        h *= 0x100000001b3ull;
-    }
-    snprintf(t->hash, sizeof t->hash, "%016llx", (unsigned long long)h);
+    snprintf(t->hash, sizeof t->hash, "%016llx",
+             (unsigned long long)dt_fnv1a_string(t->signature));
 }
