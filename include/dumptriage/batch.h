@@ -66,6 +66,10 @@ typedef struct dt_batch_totals {
 char *dt_batch_header(dt_batch_format format, const dt_batch_totals *totals,
                       const dt_rule_set *rules, bool as_list);
 const char *dt_batch_separator(dt_batch_format format, bool as_list);
+/* True when the header sums up the whole batch (JUnit's counts, the HTML
+ * overview), so it can be written only after the last entry is made; the
+ * other formats can stream each entry as soon as those before it are out. */
+bool dt_batch_header_needs_totals(dt_batch_format format);
 char *dt_batch_footer(dt_batch_format format, const dt_batch_totals *totals, bool as_list);
 
 #ifdef __cplusplus

@@ -26,7 +26,6 @@ typedef struct analyze_job {
 
 /* What one dump left behind for the report, the summary and the exit code. */
 typedef struct dump_result {
-    char *entry;             /* this dump's part of the report */
     dt_batch_outcome outcome;
     char *rules_found;       /* rule ids of its findings, each followed by '\n' */
     char *bucket;            /* bucket signature; NULL when unreadable */

@@ -96,6 +96,11 @@ char *dt_batch_header(dt_batch_format format, const dt_batch_totals *totals,
     }
 }
 
+bool dt_batch_header_needs_totals(dt_batch_format format)
+{
+    return format == DT_BATCH_JUNIT || format == DT_BATCH_HTML;
+}
+
 const char *dt_batch_separator(dt_batch_format format, bool as_list)
 {
     switch (format) {

@@ -45,6 +45,9 @@ typedef struct bench_result {
 bool bench_spawn(char *const argv[], const char *out, bench_sample *sample);
 /* `runs` runs after one warm-up run. */
 bool bench_measure(char *const argv[], int runs, bench_result *result);
+/* Runs two programs at once (output to /dev/null); `wall_ms` is the time
+ * until both have exited. */
+bool bench_spawn_pair(char *const first[], char *const second[], double *wall_ms);
 double bench_now_ms(void);
 double bench_median(double *values, size_t count);
 /* Size of a file in bytes (its apparent size), 0 when absent. */
@@ -75,6 +78,9 @@ void bench_corpus_minidumps(const bench_config *c, bench_files *out);
 bool bench_scenario_dumps(const bench_config *c, bench_files *out);
 /* A folder of `count` links to `sources`, cycling through them. */
 bool bench_link_folder(const char *dir, const bench_files *sources, size_t count);
+/* A folder `half` of links to the even (`which` 0) or odd (1) entries of a
+ * folder made by bench_link_folder. */
+bool bench_link_half(const char *half, const char *dir, size_t count, int which);
 /* A Breakpad .sym file of about `bytes` bytes; returns its FUNC count. */
 size_t bench_write_sym(const char *path, uint64_t bytes);
 

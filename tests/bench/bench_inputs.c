@@ -145,6 +145,21 @@ bool bench_link_folder(const char *dir, const bench_files *sources, size_t count
     return ok;
 }
 
+bool bench_link_half(const char *half, const char *dir, size_t count, int which)
+{
+    bool ok = bench_make_dir(half);
+    for (size_t i = (size_t)which; ok && i < count; i += 2) {
+        char *from = bench_format("%s/%05zu.dmp", dir, i);
+        char *to = bench_format("%s/%05zu.dmp", half, i);
+        ok = link(from, to) == 0 || errno == EEXIST;
+        if (!ok)
+            fprintf(stderr, "dt-bench: cannot link %s: %s\n", to, strerror(errno));
+        free(from);
+        free(to);
+    }
+    return ok;
+}
+
 /* ---- A generated Breakpad .sym file ---------------------------------------- */
 
 enum { SYM_FILES = 1000, SYM_FUNC_SPACING = 0x100, SYM_LINES = 8, SYM_FIRST_RVA = 0x1000 };

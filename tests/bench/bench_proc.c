@@ -55,6 +55,36 @@ bool bench_spawn(char *const argv[], const char *out, bench_sample *sample)
     return sample->status != 127;
 }
 
+/* Starts argv without waiting; -1 when it could not be started. */
+static pid_t start_child(char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        child(argv, NULL);
+    return pid;
+}
+
+static bool reap(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return false;
+    return WIFEXITED(status) && WEXITSTATUS(status) != 127;
+}
+
+bool bench_spawn_pair(char *const first[], char *const second[], double *wall_ms)
+{
+    double start = bench_now_ms();
+    pid_t a = start_child(first);
+    pid_t b = a < 0 ? -1 : start_child(second);
+    bool ok = a >= 0 && b >= 0;
+    ok = (a < 0 || reap(a)) && ok;
+    ok = (b < 0 || reap(b)) && ok;
+    *wall_ms = bench_now_ms() - start;
+    return ok;
+}
+
 static int compare_doubles(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
