@@ -27,6 +27,7 @@ BUSY = "dumps/hang/w3wp.mini.dmp.gz"                    # a warning finding (tes
 LOCKS = "dumps/hang/cs_deadlock.full.dmp.gz"            # an info finding (test rule)
 BROKEN = "dumps/broken/truncated.dmp"                   # unreadable
 LEVELS = ("none", "info", "warning", "error")
+TIME = "/usr/bin/time"
 
 
 def exit_code(inputs, paths, *options, builtin=True):
@@ -221,6 +222,47 @@ def check_output(inputs):
     R.equal([n for n in os.listdir(work) if ".tmp-" in n], [], "--output: no temporary files after failures")
 
 
+def peak_rss_kib(args, cwd):
+    """Runs `dumptriage analyze ARGS` (output discarded) under GNU time, whose
+    own small process is the one that forks: a child forked from Python would
+    report Python's resident size as its peak. Returns (exit code, KiB)."""
+    with tempfile.NamedTemporaryFile("r") as measured:
+        code = subprocess.run([TIME, "-f", "%M", "-o", measured.name, CLI, "analyze"] + args,
+                              cwd=cwd, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode
+        return code, int(measured.read().split()[-1])
+
+
+def check_memory_is_flat(inputs):
+    """A batch's memory must not grow with its number of dumps: entries are
+    written (streaming formats) or parked in a file (JUnit, HTML) as they are
+    made. 16 and 512 copies of one dump must peak within 3 MiB of each other
+    (holding the entries would add about 22 KiB of JSON per copy)."""
+    if os.environ.get("DT_SANITIZED") == "1":
+        R.skip("memory growth: a sanitizer's quarantine keeps freed memory")
+        return
+    if not os.access(TIME, os.X_OK):
+        R.check(not IN_CI, f"GNU time is required in CI: {TIME}")
+        R.skip(f"memory growth: {TIME} is not installed")
+        return
+    source = inputs.path(SEED)
+    peaks = {}
+    for count in (16, 512):
+        folder = inputs.path(f"copies-{count}")
+        os.makedirs(folder)
+        for i in range(count):
+            os.link(source, os.path.join(folder, f"{i:04d}.dmp"))
+        for fmt in ("json", "html"):
+            code, peaks[count, fmt] = peak_rss_kib([folder, "--format", fmt, "--jobs", "2"]
+                                                   + inputs.options, inputs.root)
+            R.equal(code, 0, f"memory growth: {count} copies as {fmt} are analyzed")
+        B.remove(folder)
+    for fmt in ("json", "html"):
+        growth = peaks[512, fmt] - peaks[16, fmt]
+        R.check(growth < 3 * 1024, f"memory growth: {fmt}, 16 copies peak at {peaks[16, fmt]} "
+                f"KiB, 512 at {peaks[512, fmt]} KiB (+{growth} KiB, bound 3072)")
+
+
 def main():
     if not B.synth_available():
         R.check(not IN_CI, f"dt-synth is required in CI: {B.SYNTH}")
@@ -234,6 +276,7 @@ def main():
         check_precedence(inputs)
         check_progress_and_colour(inputs)
         check_output(inputs)
+        check_memory_is_flat(inputs)
         after = inputs.checksums()
         R.equal(sorted(after), sorted(before), "inputs: no file added or removed among the inputs")
         R.equal([p for p in before if after.get(p) != before[p]], [],
