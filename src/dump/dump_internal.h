@@ -77,6 +77,7 @@ struct dt_dump {
     dt_memory_range *ranges; /* sorted, non-overlapping */
     size_t range_count;
     size_t range_capacity;
+    bool range_cap_reported;
 
     dt_exception *exception;
     dt_system_info *system_info;

@@ -28,9 +28,11 @@ void dt_memory_add(dt_dump *d, uint64_t start, uint64_t size, uint64_t file_offs
         return;
     if (d->range_count == d->range_capacity) {
         if (d->range_count >= DT_MAX_MEMORY_RANGES) {
-            dt_dump_diag(d, DT_DIAG_ERROR, structure, (int64_t)file_offset,
-                         "more than %d memory ranges; the rest are ignored",
-                         DT_MAX_MEMORY_RANGES);
+            if (!d->range_cap_reported)
+                dt_dump_diag(d, DT_DIAG_ERROR, structure, (int64_t)file_offset,
+                             "more than %d memory ranges in all (memory lists and stacks); "
+                             "the rest are ignored", DT_MAX_MEMORY_RANGES);
+            d->range_cap_reported = true;
             return;
         }
         size_t capacity = d->range_capacity ? d->range_capacity * 2 : 64;

@@ -132,8 +132,12 @@ static void parse_contributions(dt_pdb *pdb, const uint8_t *data, uint32_t size,
         return;
     }
     size_t count = (size - 4) / width;
-    if (count > PDB_MAX_CONTRIBUTIONS)
+    if (count > PDB_MAX_CONTRIBUTIONS) {
+        pdb_diag(pdb, DBI_STREAM, at + 4 + (uint64_t)PDB_MAX_CONTRIBUTIONS * width,
+                 "DBI section contributions", "%zu entries exceed the cap of %d; the rest are "
+                 "ignored", count, PDB_MAX_CONTRIBUTIONS);
         count = PDB_MAX_CONTRIBUTIONS;
+    }
     pdb->contributions = dt_arena_array(&pdb->arena, count ? count : 1, sizeof(pdb_contribution));
     if (!pdb->contributions)
         return;
@@ -198,12 +202,14 @@ static bool load_sections(dt_pdb *pdb, uint32_t stream)
     return true;
 }
 
-/* An OMAP stream: {u32 rva, u32 rvaTo} pairs sorted by rva. */
+/* An OMAP stream: {u32 rva, u32 rvaTo} pairs sorted by rva. It needs no
+ * count cap: the pairs are used in place and looked up by binary search, and
+ * the stream's size is bounded by the file and the read budget. */
 static bool load_omap(dt_pdb *pdb, uint32_t stream, pdb_omap *out)
 {
     uint32_t size;
     const uint8_t *data = pdb_stream_data(pdb, stream, &size);
-    if (!data || size / 8 > PDB_MAX_OMAP_ENTRIES)
+    if (!data)
         return false;
     out->entries = data;
     out->count = size / 8;

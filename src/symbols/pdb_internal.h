@@ -23,7 +23,6 @@ enum {
     PDB_MAX_PUBLICS = 1 << 22,
     PDB_MAX_PROCS_PER_MODULE = 1 << 20,
     PDB_MAX_LINES_PER_MODULE = 1 << 22,
-    PDB_MAX_OMAP_ENTRIES = 1 << 24,
     PDB_MAX_NAME = 4096,             /* undecorated names are cut here */
 };
 

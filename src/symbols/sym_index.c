@@ -20,12 +20,12 @@ typedef struct index_state {
 
 static bool count_record(index_state *st)
 {
-    if (st->sym->record_count < DT_SYM_MAX_RECORDS) {
+    if (st->sym->record_count < st->sym->max_records) {
         st->sym->record_count++;
         return true;
     }
     sym_diag(st->sym, DT_DIAG_ERROR, &st->line, "any",
-             "more than %d records; the rest of the file is ignored", DT_SYM_MAX_RECORDS);
+             "more than %zu records; the rest of the file is ignored", st->sym->max_records);
     st->stopped = true;
     return false;
 }
@@ -417,7 +417,7 @@ static dt_status index_text(dt_sym_file *sym, dt_sym_file **out, dt_error *err)
 }
 
 dt_status dt_sym_open_bytes(dt_sym_file **out, const uint8_t *bytes, size_t size,
-                            const char *label, dt_error *err)
+                            const char *label, size_t max_records, dt_error *err)
 {
     *out = NULL;
     dt_sym_file *sym = calloc(1, sizeof *sym);
@@ -425,6 +425,7 @@ dt_status dt_sym_open_bytes(dt_sym_file **out, const uint8_t *bytes, size_t size
         return dt_error_set(err, DT_ERR_NOMEM, label, NULL, -1, "out of memory");
     sym->text = (const char *)bytes;
     sym->size = size;
+    sym->max_records = max_records ? max_records : DT_SYM_MAX_RECORDS;
     sym->label = dt_arena_printf(&sym->arena, "%s", label ? label : "(sym)");
     return index_text(sym, out, err);
 }
@@ -444,6 +445,7 @@ dt_status dt_sym_open(dt_sym_file **out, const char *path, dt_error *err)
     }
     sym->text = (const char *)sym->file.data;
     sym->size = (size_t)sym->file.size;
+    sym->max_records = DT_SYM_MAX_RECORDS;
     sym->label = dt_arena_printf(&sym->arena, "%s", path);
     return index_text(sym, out, err);
 }

@@ -121,14 +121,17 @@ struct dt_sym_file {
     sym_vec cfi;             /* sym_cfi_init, by address */
     sym_vec win[SYM_WIN_TYPES]; /* sym_win per type, by rva */
     size_t record_count;
+    size_t max_records;      /* DT_SYM_MAX_RECORDS unless a test sets a smaller one */
 
     dt_sym_cfi_rules *cfi_rules; /* dt_sym_find_cfi's result buffer */
     size_t cfi_rules_capacity;
 };
 
-/* Opens .sym text that the caller keeps alive (fuzzing, tests). */
+/* Opens .sym text that the caller keeps alive (fuzzing, tests), indexing at
+ * most `max_records` records (0: DT_SYM_MAX_RECORDS, whose smallest input
+ * past it is too large for a unit test). */
 dt_status dt_sym_open_bytes(dt_sym_file **out, const uint8_t *bytes, size_t size,
-                            const char *label, dt_error *err);
+                            const char *label, size_t max_records, dt_error *err);
 
 /* ---- sym_text.c ---------------------------------------------------------- */
 

@@ -115,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     dt_sym_file *sym;
     dt_error err;
-    if (dt_sym_open_bytes(&sym, data, size, "fuzz.sym", &err) != DT_OK)
+    if (dt_sym_open_bytes(&sym, data, size, "fuzz.sym", 0, &err) != DT_OK)
         return 0;
     dt_sym_module_info info;
     dt_sym_module(sym, &info);

@@ -594,6 +594,80 @@ static void test_memory_range_cap(void **state)
     close_fixture(&f);
 }
 
+/* HandleData and MemoryInfoList declare one entry more than their caps and
+ * hold one: each is read with an error naming the cap. */
+static void test_handle_and_memory_info_caps(void **state)
+{
+    (void)state;
+    enum { HEADER = 16, HANDLE_DESCRIPTOR = 32, MEMORY_INFO = 48 };
+    uint8_t handles[HEADER + HANDLE_DESCRIPTOR] = {0}, infos[HEADER + MEMORY_INFO] = {0};
+    /* MINIDUMP_HANDLE_DATA_STREAM: SizeOfHeader, SizeOfDescriptor, NumberOfDescriptors */
+    synth_put_u32(handles, HEADER);
+    synth_put_u32(handles + 4, HANDLE_DESCRIPTOR);
+    synth_put_u32(handles + 8, DT_MAX_HANDLES + 1);
+    /* MINIDUMP_MEMORY_INFO_LIST: SizeOfHeader, SizeOfEntry, NumberOfEntries (u64) */
+    synth_put_u32(infos, HEADER);
+    synth_put_u32(infos + 4, MEMORY_INFO);
+    synth_put_u64(infos + 8, DT_MAX_MEMORY_INFOS + 1);
+    synth_dump *d = synth_dump_new();
+    synth_dump_add_raw_stream(d, SYNTH_STREAM_HANDLE_DATA, handles, sizeof handles);
+    synth_dump_add_raw_stream(d, SYNTH_STREAM_MEMORY_INFO_LIST, infos, sizeof infos);
+    fixture f;
+    open_fixture(&f, d);
+    assert_int_equal(f.status, DT_OK);
+    assert_true(has_diag(f.dump, "HandleData", "count 1048577 exceeds the cap of 1048576"));
+    assert_true(has_diag(f.dump, "MemoryInfoList", "count 4194305 exceeds the cap of 4194304"));
+    size_t n;
+    dt_dump_handles(f.dump, &n);
+    assert_int_equal(n, 1);
+    dt_dump_memory_infos(f.dump, &n);
+    assert_int_equal(n, 1);
+    close_fixture(&f);
+}
+
+/* A MemoryList at the cap and a Memory64List of two ranges: the total is
+ * capped too, with one diagnostic, and the ranges kept still read. */
+static void test_total_memory_range_cap(void **state)
+{
+    (void)state;
+    enum { LIST_RANGES = DT_MAX_MEMORY_RANGES, LIST64_RANGES = 2 };
+    const uint64_t base = 0x10000, stride = 16;
+    size_t size = 4 + (size_t)LIST_RANGES * MEMORY_DESCRIPTOR;
+    uint8_t *list = malloc(size);
+    assert_non_null(list);
+    synth_put_u32(list, LIST_RANGES);
+    for (size_t i = 0; i < LIST_RANGES; i++) { /* one byte each, all from file offset 0 */
+        uint8_t *p = list + 4 + i * MEMORY_DESCRIPTOR;
+        synth_put_u64(p, base + i * stride);
+        synth_put_u32(p + 8, 1);
+        synth_put_u32(p + 0xC, 0);
+    }
+    uint8_t list64[16 + LIST64_RANGES * 16] = {0};
+    synth_put_u64(list64, LIST64_RANGES);
+    for (size_t i = 0; i < LIST64_RANGES; i++) {
+        synth_put_u64(list64 + 16 + i * 16, 0x7f0000000000ull + i * 0x1000);
+        synth_put_u64(list64 + 24 + i * 16, 1);
+    }
+    synth_dump *d = synth_dump_new();
+    synth_dump_add_raw_stream(d, SYNTH_STREAM_MEMORY_LIST, list, size);
+    synth_dump_add_raw_stream(d, SYNTH_STREAM_MEMORY64_LIST, list64, sizeof list64);
+    free(list);
+    fixture f;
+    open_fixture(&f, d);
+    assert_int_equal(f.status, DT_OK);
+    size_t n;
+    dt_dump_memory_ranges(f.dump, &n);
+    assert_int_equal(n, DT_MAX_MEMORY_RANGES);
+    const dt_diagnostic *diags = dt_dump_diagnostics(f.dump, &n);
+    size_t cap_diags = 0;
+    for (size_t i = 0; i < n; i++)
+        cap_diags += strstr(diags[i].message, "more than 4194304 memory ranges in all") != NULL;
+    assert_int_equal(cap_diags, 1);
+    uint8_t byte;
+    assert_int_equal(dt_dump_read(f.dump, base + (LIST_RANGES - 1) * stride, &byte, 1), 1);
+    close_fixture(&f);
+}
+
 /* Modules that all name one 64 KB string would decode 64 KB each: decoding
  * stops at DT_STRING_BUDGET_FLOOR plus twice the file size, noted once. */
 static void test_string_budget(void **state)
@@ -740,6 +814,8 @@ int main(void)
         cmocka_unit_test(test_thread_cap),
         cmocka_unit_test(test_module_cap),
         cmocka_unit_test(test_memory_range_cap),
+        cmocka_unit_test(test_total_memory_range_cap),
+        cmocka_unit_test(test_handle_and_memory_info_caps),
         cmocka_unit_test(test_string_budget),
         cmocka_unit_test(test_object_info_chain_cap),
         cmocka_unit_test(test_stream_cap),

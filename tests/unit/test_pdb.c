@@ -66,6 +66,7 @@ typedef struct pdb_spec {
     size_t extra_lines;      /* more CV_Line_t for ns::func, each offset 8 line 11 */
     size_t extra_modules;    /* more ModInfo records, without a stream */
     size_t extra_sections;   /* more (empty) section headers */
+    size_t extra_contributions; /* more (zeroed) section contribution entries */
     bool omap;
     buf streams[ST_COUNT];
     bool nil[ST_COUNT];
@@ -180,15 +181,20 @@ static void mod_info(buf *mod, uint16_t stream, uint32_t symbols, uint32_t c13)
 /* DBI: header, one ModInfo (and `extra_modules` without symbols), V60
  * section contributions, optional debug header (section headers; OMAP
  * streams and original headers if asked). */
-static void build_dbi(buf *b, uint32_t symbols, uint32_t c13, bool omap, size_t extra_modules)
+static void build_dbi(buf *b, uint32_t symbols, uint32_t c13, const pdb_spec *spec)
 {
+    bool omap = spec->omap;
     buf mod = {0}, sc = {0}, dbg = {0};
     mod_info(&mod, ST_MODULE, symbols, c13);
-    for (size_t i = 0; i < extra_modules; i++)
+    for (size_t i = 0; i < spec->extra_modules; i++)
         mod_info(&mod, 0xFFFF, 0, 0);
     u32(&sc, 0xEFFE0000u + 19970605u);
     u16(&sc, 1); u16(&sc, 0); u32(&sc, 0); u32(&sc, 0x100); u32(&sc, 0x60000020);
     u16(&sc, 0); u16(&sc, 0); u32(&sc, 0); u32(&sc, 0);
+    void *zeros = calloc(spec->extra_contributions ? spec->extra_contributions : 1, 28);
+    assert_non_null(zeros);
+    put(&sc, zeros, spec->extra_contributions * 28);
+    free(zeros);
     for (int i = 0; i < 11; i++)
         u16(&dbg, 0xFFFF);
     dbg.data[2 * 5] = ST_SECTIONS, dbg.data[2 * 5 + 1] = 0;
@@ -220,7 +226,7 @@ static void build_streams(pdb_spec *spec)
     build_info(&spec->streams[ST_INFO]);
     uint32_t symbols = build_module(&spec->streams[ST_MODULE], &c13, spec->extra_procs,
                                     spec->extra_lines);
-    build_dbi(&spec->streams[ST_DBI], symbols, c13, spec->omap, spec->extra_modules);
+    build_dbi(&spec->streams[ST_DBI], symbols, c13, spec);
     build_sections(&spec->streams[ST_SECTIONS], spec->omap ? 0x5000 : 0x1000,
                    spec->extra_sections);
     build_publics(&spec->streams[ST_PUBLICS], &spec->streams[ST_SYMREC]);
@@ -846,6 +852,21 @@ static void test_module_and_section_caps(void **state)
     free(file.data);
 }
 
+/* 2^22 + 1 contributions (117 MB): the first 2^22 are kept, one warning. */
+static void test_contribution_cap(void **state)
+{
+    (void)state;
+    pdb_spec spec = {.block_size = 4096, .extra_contributions = PDB_MAX_CONTRIBUTIONS};
+    buf file = build_pdb_spec(&spec);
+    dt_pdb *pdb = open_buf(&file);
+    dt_symbol s;
+    assert_true(dt_pdb_lookup(pdb, 0x1010, &s));
+    assert_string_equal(s.function, "ns::func");
+    assert_int_equal(count_diags(pdb, "4194305 entries exceed the cap of 4194304"), 1);
+    dt_pdb_free(pdb);
+    free(file.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -870,6 +891,7 @@ int main(void)
         cmocka_unit_test(test_procedure_cap),
         cmocka_unit_test(test_line_cap),
         cmocka_unit_test(test_module_and_section_caps),
+        cmocka_unit_test(test_contribution_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,7 +24,7 @@ static dt_sym_file *open_text(const char *text, size_t size)
 {
     dt_sym_file *sym = NULL;
     dt_error err;
-    assert_int_equal(dt_sym_open_bytes(&sym, (const uint8_t *)text, size, "test.sym", &err),
+    assert_int_equal(dt_sym_open_bytes(&sym, (const uint8_t *)text, size, "test.sym", 0, &err),
                      DT_OK);
     return sym;
 }
@@ -273,11 +273,11 @@ static void test_not_a_sym_file(void **state)
     dt_sym_file *sym = NULL;
     dt_error err;
     const char *text = "FUNC 1000 10 0 f\n";
-    assert_int_equal(dt_sym_open_bytes(&sym, (const uint8_t *)text, strlen(text), "x.sym", &err),
+    assert_int_equal(dt_sym_open_bytes(&sym, (const uint8_t *)text, strlen(text), "x.sym", 0, &err),
                      DT_ERR_FORMAT);
     assert_null(sym);
     assert_non_null(strstr(err.message, "MODULE"));
-    assert_int_equal(dt_sym_open_bytes(&sym, NULL, 0, "empty.sym", &err), DT_ERR_FORMAT);
+    assert_int_equal(dt_sym_open_bytes(&sym, NULL, 0, "empty.sym", 0, &err), DT_ERR_FORMAT);
     assert_int_equal(dt_sym_open(&sym, "/nonexistent/x.sym", &err), DT_ERR_IO);
     dt_sym_free(NULL);
 }
@@ -907,6 +907,32 @@ static void test_func_record_cap(void **state)
     free(text);
 }
 
+/* Indexing stops at the record cap, here 1000 of 1001 FUNC records: the
+ * records before it are kept and looked up, the rest of the file is
+ * ignored, with one error naming the line. */
+static void test_record_cap(void **state)
+{
+    (void)state;
+    enum { CAP = 1000 };
+    char *text = malloc(64 + (CAP + 1) * 32);
+    assert_non_null(text);
+    char *p = text + sprintf(text, "MODULE windows x86_64 00 a.pdb\n");
+    for (size_t i = 0; i <= CAP; i++)
+        p += sprintf(p, "FUNC %zx 10 0 f%zu\n", 0x1000 + i * 0x10, i);
+    dt_sym_file *sym = NULL;
+    dt_error err;
+    assert_int_equal(dt_sym_open_bytes(&sym, (const uint8_t *)text, strlen(text), "test.sym", CAP,
+                                       &err), DT_OK);
+    dt_symbol s;
+    assert_true(dt_sym_lookup(sym, 0x1000 + (CAP - 1) * 0x10, &s));
+    assert_string_equal(s.function, "f999");
+    assert_false(dt_sym_lookup(sym, 0x1000 + CAP * 0x10, &s) && strcmp(s.function, "f1000") == 0);
+    assert_int_equal(count_diags(sym, DT_DIAG_ERROR), 1);
+    assert_true(has_diag(sym, DT_DIAG_ERROR, "more than 1000 records", "line 1002"));
+    dt_sym_free(sym);
+    free(text);
+}
+
 /* INLINE nest levels stop at DT_SYM_MAX_INLINE_DEPTH - 1. */
 static void test_inline_depth_cap(void **state)
 {
@@ -971,6 +997,7 @@ int main(void)
         cmocka_unit_test(test_cfi_lookup),
         cmocka_unit_test(test_cfi_delta_cap),
         cmocka_unit_test(test_func_record_cap),
+        cmocka_unit_test(test_record_cap),
         cmocka_unit_test(test_inline_depth_cap),
         cmocka_unit_test(test_inline_range_cap),
         cmocka_unit_test(test_cfi_rule_splitting),
