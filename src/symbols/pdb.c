@@ -81,6 +81,7 @@ void dt_pdb_free(dt_pdb *pdb)
     free(pdb->streams);
     free(pdb->directory);
     free(pdb->publics);
+    pdb_free_types(pdb);
     dt_unmap_file(&pdb->file);
     dt_diag_list_free(&pdb->diags);
     dt_arena_release(&pdb->arena);
@@ -191,21 +192,24 @@ static const char *public_name(dt_pdb *pdb, pdb_public *p)
     return p->name;
 }
 
-static void fill_function(dt_pdb *pdb, pdb_module *m, uint32_t src, dt_symbol *out,
-                          uint32_t *start)
+/* The procedure holding `src`, else the nearest public; returns the
+ * procedure, NULL for a public or nothing. */
+static const pdb_proc *fill_function(dt_pdb *pdb, pdb_module *m, uint32_t src, dt_symbol *out,
+                                     uint32_t *start)
 {
     const pdb_proc *proc = m ? proc_at(m, src) : NULL;
     if (proc) {
         out->function = proc->name;
         out->function_size = proc->size;
         *start = proc->rva;
-        return;
+        return proc;
     }
     pdb_public *pub = public_at(pdb, src);
     if (pub) {
         out->function = public_name(pdb, pub);
         *start = pub->rva;
     }
+    return NULL;
 }
 
 bool dt_pdb_lookup(dt_pdb *pdb, uint32_t rva, dt_symbol *out)
@@ -219,7 +223,7 @@ bool dt_pdb_lookup(dt_pdb *pdb, uint32_t rva, dt_symbol *out)
     if (pdb->has_omap && !pdb_omap_translate(&pdb->omap_to_src, rva, &src))
         return false;
     pdb_module *m = module_at(pdb, src);
-    fill_function(pdb, m, src, out, &start);
+    const pdb_proc *proc = fill_function(pdb, m, src, out, &start);
     if (!out->function)
         return false;
     const pdb_line *line = m ? pdb_line_at(m, src) : NULL;
@@ -227,6 +231,8 @@ bool dt_pdb_lookup(dt_pdb *pdb, uint32_t rva, dt_symbol *out)
         out->file = pdb_line_file(pdb, m, line->file_id);
         out->line = line->line;
     }
+    if (proc)
+        pdb_inline_frames(pdb, m, proc, src, out);
     out->function_rva = start;
     if (pdb->has_omap && !pdb_omap_translate(&pdb->omap_from_src, start, &out->function_rva))
         out->function_rva = rva;

@@ -54,6 +54,8 @@ typedef struct pdb_proc {
     uint32_t rva;
     uint32_t size;
     const char *name;        /* NUL-terminated inside the module stream */
+    uint32_t record_at;      /* its record in the module stream */
+    uint32_t record_end;     /* PtrEnd: its S_END record */
 } pdb_proc;
 
 typedef struct pdb_line {
@@ -81,6 +83,8 @@ typedef struct pdb_module {
     bool lines_capped;       /* PDB_MAX_LINES_PER_MODULE reached and reported */
     const uint8_t *checksums; /* DEBUG_S_FILECHKSMS payload, in the stream */
     uint32_t checksums_size;
+    const uint8_t *inlinee_lines; /* DEBUG_S_INLINEELINES payload, in the stream */
+    uint32_t inlinee_lines_size;
 } pdb_module;
 
 typedef struct pdb_public {
@@ -89,6 +93,16 @@ typedef struct pdb_public {
     const char *raw_name;    /* in the symbol record stream */
     const char *name;        /* undecorated on first use */
 } pdb_public;
+
+/* The TPI (types) or IPI (ids) stream, read one record at a time. */
+typedef struct pdb_record_stream {
+    pdb_load_state state;
+    uint32_t header_size;    /* the first record starts here */
+    uint32_t first_index;    /* TypeIndexBegin */
+    uint32_t end_index;      /* TypeIndexEnd */
+    uint32_t *index_offsets; /* IndexOffsetBuffer: {TypeIndex, Offset} pairs */
+    size_t index_offset_count;
+} pdb_record_stream;
 
 /* An OMAP table: u32 pairs {rva, rvaTo} sorted by rva, in stream data. */
 typedef struct pdb_omap {
@@ -142,6 +156,14 @@ struct dt_pdb {
     pdb_load_state names_state;
     const uint8_t *names;    /* /names string buffer */
     uint32_t names_size;
+
+    /* Inlined function names (pdb_types.c): records read one at a time, and
+     * the names made, by IPI item id (open addressing, 0 = empty). */
+    pdb_record_stream types, ids;
+    uint8_t *record_buffer;
+    uint32_t *name_keys;
+    const char **name_values;
+    size_t name_capacity, name_count;
 };
 
 /* Opens `size` bytes at `bytes`, borrowed until dt_pdb_free. `label` names
@@ -179,6 +201,16 @@ void pdb_decode_c13(dt_pdb *pdb, pdb_module *module, const uint8_t *data, uint32
 const pdb_line *pdb_line_at(const pdb_module *module, uint32_t rva);
 /* The source file named by a line's file id, or NULL. */
 const char *pdb_line_file(dt_pdb *pdb, const pdb_module *module, uint32_t file_id);
+
+/* The qualified name of an inlined function (an IPI LF_FUNC_ID or
+ * LF_MFUNC_ID item), made once; NULL when it cannot be read. */
+const char *pdb_inlinee_name(dt_pdb *pdb, uint32_t item);
+/* Releases what pdb_inlinee_name keeps. */
+void pdb_free_types(dt_pdb *pdb);
+/* Adds the functions inlined at source-space `rva` of `proc` to `out`
+ * (symbols.h convention), from the procedure's S_INLINESITE records. */
+void pdb_inline_frames(dt_pdb *pdb, pdb_module *m, const pdb_proc *proc, uint32_t rva,
+                       dt_symbol *out);
 
 /* A decorated name undecorated into the arena; other names as they are. */
 const char *pdb_display_name(dt_pdb *pdb, const char *raw);

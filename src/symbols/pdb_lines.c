@@ -15,6 +15,7 @@ enum {
     DEBUG_S_IGNORE = 0x80000000u,
     DEBUG_S_LINES = 0xF2,
     DEBUG_S_FILECHKSMS = 0xF4,
+    DEBUG_S_INLINEELINES = 0xF6,
     CV_LINES_HAVE_COLUMNS = 0x0001,
     LINES_HEADER_SIZE = 12,
     FILE_BLOCK_HEADER_SIZE = 12,
@@ -111,6 +112,9 @@ static void count_lines(dt_pdb *pdb, pdb_module *m, uint32_t kind, const uint8_t
         m->checksums_size = length;
     } else if (kind == DEBUG_S_LINES) {
         decode_lines(pdb, m, payload, length, at, NULL, &m->line_count);
+    } else if (kind == DEBUG_S_INLINEELINES) { /* read by pdb_inline.c */
+        m->inlinee_lines = payload;
+        m->inlinee_lines_size = length;
     }
 }
 

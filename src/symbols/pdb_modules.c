@@ -28,7 +28,8 @@ static bool is_proc(uint16_t kind)
 /* Walks the symbol records in [4, end): each is u16 RecordLength (>= 2,
  * excluding itself, total 4-aligned), u16 RecordKind, payload. Calls
  * `visit` for procedure records; returns false when a record is bad. */
-typedef void (*proc_visitor)(dt_pdb *pdb, pdb_module *m, const uint8_t *record, uint32_t length);
+typedef void (*proc_visitor)(dt_pdb *pdb, pdb_module *m, const uint8_t *record, uint32_t length,
+                             uint32_t at);
 
 static bool walk_symbols(dt_pdb *pdb, pdb_module *m, const uint8_t *data, uint32_t end,
                          proc_visitor visit)
@@ -45,22 +46,24 @@ static bool walk_symbols(dt_pdb *pdb, pdb_module *m, const uint8_t *data, uint32
             return false;
         }
         if (is_proc(dt_le16(data + pos + 2)))
-            visit(pdb, m, data + pos, length);
+            visit(pdb, m, data + pos, length, pos);
         pos += length;
     }
     return true;
 }
 
-static void count_proc(dt_pdb *pdb, pdb_module *m, const uint8_t *record, uint32_t length)
+static void count_proc(dt_pdb *pdb, pdb_module *m, const uint8_t *record, uint32_t length,
+                       uint32_t at)
 {
-    (void)pdb, (void)record, (void)length;
+    (void)pdb, (void)record, (void)length, (void)at;
     m->proc_count++;
 }
 
 /* S_GPROC32 / S_LPROC32 (and _ID): PtrParent 4, PtrEnd 8, PtrNext 0xC,
  * CodeSize 0x10, DbgStart 0x14, DbgEnd 0x18, FunctionType 0x1C,
  * Offset 0x20, Segment 0x24 (u16), Flags 0x26 (u8), Name 0x27. */
-static void add_proc(dt_pdb *pdb, pdb_module *m, const uint8_t *record, uint32_t length)
+static void add_proc(dt_pdb *pdb, pdb_module *m, const uint8_t *record, uint32_t length,
+                     uint32_t at)
 {
     if (m->proc_count >= PDB_MAX_PROCS_PER_MODULE || length <= PROC32_NAME ||
         !memchr(record + PROC32_NAME, 0, length - PROC32_NAME))
@@ -70,6 +73,8 @@ static void add_proc(dt_pdb *pdb, pdb_module *m, const uint8_t *record, uint32_t
         return;
     p->size = dt_le32(record + 0x10);
     p->name = pdb_display_name(pdb, (const char *)record + PROC32_NAME);
+    p->record_at = at;
+    p->record_end = dt_le32(record + 8);
     m->proc_count++;
 }
 

@@ -5,7 +5,9 @@
  *   pdb_lookup --undecorate        decorated names on stdin, one per line
  *
  * Lookup output, tab-separated, one line per RVA:
- *   rva function_rva size name file line     ("-" for a missing field)
+ *   rva function_rva size name file line inlines     ("-" for a missing field)
+ * where inlines lists the inlined functions innermost first, each as
+ * name@file:line, separated by " | ".
  * The first line is "identity GUID-bytes-hex age". Undecorate output is the
  * undecorated name, or "!" and the input when undecoration failed.
  */
@@ -40,6 +42,14 @@ static void print_identity(dt_pdb *pdb)
     }
 }
 
+static void print_inlines(const dt_symbol *s)
+{
+    for (size_t i = 0; i < s->inline_count; i++)
+        printf("%s%s@%s:%u", i ? " | " : "", s->inlines[i].function,
+               s->inlines[i].file ? s->inlines[i].file : "-", s->inlines[i].line);
+    printf("%s\n", s->inline_count ? "" : "-");
+}
+
 static int lookup_lines(const char *path)
 {
     dt_pdb *pdb;
@@ -54,11 +64,12 @@ static int lookup_lines(const char *path)
         uint32_t rva = (uint32_t)strtoul(line, NULL, 16);
         dt_symbol s;
         if (!dt_pdb_lookup(pdb, rva, &s)) {
-            printf("%x\t-\t-\t-\t-\t-\n", rva);
+            printf("%x\t-\t-\t-\t-\t-\t-\n", rva);
             continue;
         }
-        printf("%x\t%x\t%x\t%s\t%s\t%u\n", rva, s.function_rva, s.function_size, s.function,
+        printf("%x\t%x\t%x\t%s\t%s\t%u\t", rva, s.function_rva, s.function_size, s.function,
                s.file ? s.file : "-", s.line);
+        print_inlines(&s);
     }
     size_t count;
     const dt_diagnostic *d = dt_pdb_diagnostics(pdb, &count);
