@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: the PDB provider. The input is opened as a PDB from
- * memory; identity, matching and lookups run at fixed RVAs and at the
- * starts and ends of the contributions and publics the reader decoded.
+ * memory; identity, matching and lookups run at fixed RVAs, at the starts
+ * and ends of the contributions and publics the reader decoded, and inside
+ * the procedures of the modules those lookups loaded (inline sites).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +23,26 @@ static void probe(dt_pdb *pdb, uint32_t rva)
     (void)strlen(s.function);
     if (s.file)
         (void)strlen(s.file);
+    for (size_t i = 0; i < s.inline_count; i++) {
+        (void)strlen(s.inlines[i].function);
+        if (s.inlines[i].file)
+            (void)strlen(s.inlines[i].file);
+    }
+}
+
+/* Offsets 2, 0x10, the middle and the last byte of each procedure. */
+static void probe_procedures(dt_pdb *pdb)
+{
+    size_t probes = 0;
+    for (size_t m = 0; m < pdb->module_count; m++) {
+        const pdb_module *module = &pdb->modules[m];
+        for (size_t i = 0; module->state == PDB_LOADED && i < module->proc_count; i++) {
+            const pdb_proc *p = &module->procs[i];
+            const uint32_t offsets[] = {2, 0x10, p->size / 2, p->size - 1};
+            for (size_t k = 0; k < 4 && probes++ < 4 * MAX_PROBES; k++)
+                probe(pdb, p->rva + offsets[k]);
+        }
+    }
 }
 
 static void probe_decoded(dt_pdb *pdb)
@@ -52,6 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         probe(pdb, fixed[i]);
     probe_decoded(pdb);
+    probe_procedures(pdb);
     size_t n;
     const dt_diagnostic *d = dt_pdb_diagnostics(pdb, &n);
     for (size_t i = 0; i < n; i++)
