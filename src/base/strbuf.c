@@ -5,6 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+static bool fail(dt_strbuf *b)
+{
+    b->failed = true;
+    b->capacity = b->length;
+    return false;
+}
+
 static bool reserve(dt_strbuf *b, size_t extra)
 {
     if (b->failed)
@@ -13,23 +20,19 @@ static bool reserve(dt_strbuf *b, size_t extra)
         return true;
     size_t capacity = b->capacity ? b->capacity : 256;
     while (capacity - b->length <= extra) {
-        if (capacity > (size_t)-1 / 2) {
-            b->failed = true;
-            return false;
-        }
+        if (capacity > (size_t)-1 / 2)
+            return fail(b);
         capacity *= 2;
     }
     char *data = realloc(b->data, capacity);
-    if (!data) {
-        b->failed = true;
-        return false;
-    }
+    if (!data)
+        return fail(b);
     b->data = data;
     b->capacity = capacity;
     return true;
 }
 
-void dt_strbuf_append(dt_strbuf *b, const char *s, size_t n)
+void dt_strbuf_append_growing(dt_strbuf *b, const char *s, size_t n)
 {
     if (!reserve(b, n))
         return;

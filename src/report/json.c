@@ -89,14 +89,18 @@ size_t dt_utf8_sequence(const unsigned char *s)
     return n;
 }
 
-/* Bytes from `p` that go out unchanged: printable ASCII other than '"' and
- * '\\', and valid UTF-8 sequences. */
+/* Printable ASCII other than '"' (0x22) and '\\' (0x5C). */
+static const bool plain_ascii[256] = {[0x20 ... 0x21] = true, [0x23 ... 0x5B] = true,
+                                      [0x5D ... 0x7E] = true};
+
+/* Bytes from `p` that go out unchanged: plain ASCII and valid UTF-8
+ * sequences. */
 static size_t plain_run(const unsigned char *p)
 {
     size_t n = 0;
     for (;;) {
         unsigned char c = p[n];
-        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+        if (plain_ascii[c]) {
             n++;
             continue;
         }
