@@ -43,8 +43,11 @@ static void write_entry(ordered_output *o, const char *entry, size_t length)
     o->wrote_any = true;
 }
 
+/* Writes the entries that are next in order, then flushes them, so that a
+ * reader at the other end of a pipe gets each one whole without waiting. */
 static void stream_ready_entries(ordered_output *o)
 {
+    size_t first = o->next;
     for (; o->next < o->count && o->arrived[o->next]; o->next++) {
         char *entry = o->pending[o->next];
         if (entry)
@@ -54,6 +57,8 @@ static void stream_ready_entries(ordered_output *o)
         free(entry);
         o->pending[o->next] = NULL;
     }
+    if (o->next > first && fflush(o->out) != 0)
+        o->ok = false;
 }
 
 static void park_entry(ordered_output *o, size_t index, const char *entry)
