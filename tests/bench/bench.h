@@ -84,6 +84,46 @@ bool bench_link_half(const char *half, const char *dir, size_t count, int which)
 /* A Breakpad .sym file of about `bytes` bytes; returns its FUNC count. */
 size_t bench_write_sym(const char *path, uint64_t bytes);
 
+/* ---- bench_pdb.c: a large generated PDB ----------------------------------- */
+
+/* A procedure of the generated PDB: what a lookup inside it must answer. */
+typedef struct bench_pdb_function {
+    uint32_t rva;
+    uint32_t size;
+    uint32_t first_line;     /* line of the statement at offset 0 */
+    uint32_t line_count;     /* statements: see bench_pdb_line */
+    const char *name;        /* as S_GPROC32/S_LPROC32 holds it */
+    const char *file;        /* its source file */
+} bench_pdb_function;
+
+/* Sizes of what bench_pdb_write wrote. */
+typedef struct bench_pdb_layout {
+    uint64_t file_size;
+    uint64_t tpi_size;       /* stream 2 */
+    uint64_t tpi_offset;     /* file offset of its first block; its blocks follow */
+    uint64_t tpi_span;       /* bytes from there to the DBI stream's first block */
+    uint32_t type_count;
+    uint64_t lookup_size;    /* the streams a lookup in a procedure reads: PDB info,
+                                DBI, section headers, the module streams, /names */
+    uint64_t publics_size;   /* publics and symbol records (lookups outside procedures) */
+} bench_pdb_layout;
+
+typedef struct bench_pdb_plan bench_pdb_plan;
+
+/* The modules, procedures, lines and names of a PDB of `modules` modules
+ * (at most 4000) whose TPI holds about `type_bytes` of type records;
+ * deterministic. */
+bench_pdb_plan *bench_pdb_plan_make(size_t modules, uint64_t type_bytes);
+void bench_pdb_plan_free(bench_pdb_plan *plan);
+size_t bench_pdb_function_count(const bench_pdb_plan *plan);
+/* Procedures in address order. */
+const bench_pdb_function *bench_pdb_function_at(const bench_pdb_plan *plan, size_t i);
+/* The line of the statement holding `offset` of `f`. */
+uint32_t bench_pdb_line(const bench_pdb_function *f, uint32_t offset);
+/* Writes the PDB to `path` (synced to disk) from a child process, so none
+ * of the writer's memory is ever part of this one; false with a message. */
+bool bench_pdb_write(const bench_pdb_plan *plan, const char *path, bench_pdb_layout *layout);
+
 /* ---- the cases ----------------------------------------------------------- */
 
 /* Each prints its lines and returns false when it could not run. */

@@ -1,9 +1,10 @@
 /*
- * Unit tests of the PDB provider on small MSF files built here: a
- * superblock, a directory (across blocks when asked), a PDB info stream
- * with /names, a DBI stream with section headers and one module, a module
- * stream with procedures and C13 lines, and a publics stream; then hostile
- * variants of each structure.
+ * Unit tests of the PDB provider on small MSF files built here with the
+ * synthetic PDB writer (tests/synth/synth_pdb.h): a PDB info stream with
+ * /names, empty TPI and IPI streams, a DBI stream with section headers and
+ * one module, a module stream with procedures and C13 lines, and a publics
+ * stream; spread over blocks of any size (the directory across blocks when
+ * asked); then hostile variants of each structure.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,46 +17,17 @@
 
 #include "base/cursor.h"
 #include "symbols/pdb_internal.h"
-
-/* ---- Byte buffers ---- */
-
-typedef struct buf {
-    uint8_t *data;
-    size_t size;
-    size_t capacity;
-} buf;
-
-static void put(buf *b, const void *bytes, size_t n)
-{
-    if (n == 0)
-        return; /* bytes may be NULL */
-    if (b->size + n > b->capacity) {
-        b->capacity = 2 * (b->size + n);
-        b->data = realloc(b->data, b->capacity);
-        assert_non_null(b->data);
-    }
-    memcpy(b->data + b->size, bytes, n);
-    b->size += n;
-}
-
-static void u8(buf *b, uint8_t v) { put(b, &v, 1); }
-static void u16(buf *b, uint16_t v) { uint8_t x[2] = {(uint8_t)v, (uint8_t)(v >> 8)}; put(b, x, 2); }
-static void u32(buf *b, uint32_t v) { u16(b, (uint16_t)v); u16(b, (uint16_t)(v >> 16)); }
-static void str(buf *b, const char *s) { put(b, s, strlen(s) + 1); }
-static void align4(buf *b) { while (b->size % 4) u8(b, 0); }
-static void set32(buf *b, size_t at, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        b->data[at + i] = (uint8_t)(v >> (8 * i));
-}
+#include "synth_pdb.h"
 
 /* ---- The streams of a small PDB ---- */
 
 enum {
-    ST_INFO = 1, ST_DBI = 3, ST_NIL = 5, ST_SECTIONS = 6, ST_MODULE = 7, ST_PUBLICS = 8,
-    ST_SYMREC = 9, ST_NAMES = 10, ST_FILLER = 11, ST_OMAP_TO = 12, ST_OMAP_FROM = 13,
-    ST_ORIG_SECTIONS = 14, ST_COUNT = 15,
+    ST_INFO = 1, ST_TPI = 2, ST_DBI = 3, ST_IPI = 4, ST_NIL = 5, ST_SECTIONS = 6, ST_MODULE = 7,
+    ST_PUBLICS = 8, ST_SYMREC = 9, ST_NAMES = 10, ST_FILLER = 11, ST_OMAP_TO = 12,
+    ST_OMAP_FROM = 13, ST_ORIG_SECTIONS = 14, ST_COUNT = 15,
 };
+
+enum { PSGSIHDR_SIZE = 28 }; /* the publics stream header, before the GSI hash */
 
 static const uint8_t GUID[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 
@@ -68,237 +40,182 @@ typedef struct pdb_spec {
     size_t extra_sections;   /* more (empty) section headers */
     size_t extra_contributions; /* more (zeroed) section contribution entries */
     bool omap;
-    buf streams[ST_COUNT];
+    synth_buf streams[ST_COUNT];
     bool nil[ST_COUNT];
 } pdb_spec;
 
-/* PDB info: Version, Signature, Age, Guid, named stream map {"/names"}. */
-static void build_info(buf *b)
+/* PDB info: signature, age 9 (the DBI says 7), GUID, /names. */
+static void build_info(synth_buf *b)
 {
-    u32(b, 20000404); u32(b, 0x12345678); u32(b, 9); put(b, GUID, 16);
-    u32(b, 7); str(b, "/names"); /* string buffer */
-    u32(b, 1); u32(b, 1);       /* hash table size, capacity */
-    u32(b, 1); u32(b, 1);       /* present bit vector: bucket 0 */
-    u32(b, 0);                  /* deleted bit vector: empty */
-    u32(b, 0); u32(b, ST_NAMES);
+    synth_pdb_identity id = {.signature = 0x12345678, .age = 9};
+    memcpy(id.guid, GUID, sizeof GUID);
+    synth_pdb_info_stream(b, &id, ST_NAMES);
 }
 
-static void section_header(buf *b, const char *name, uint32_t va, uint32_t size)
+static void build_sections(synth_buf *b, uint32_t text_va, size_t extra)
 {
-    char n[8] = {0};
-    memcpy(n, name, strlen(name));
-    put(b, n, 8); u32(b, size); u32(b, va); u32(b, size);
-    for (int i = 0; i < 5; i++)
-        u32(b, 0);
-}
-
-static void build_sections(buf *b, uint32_t text_va, size_t extra)
-{
-    section_header(b, ".text", text_va, 0x1000);
-    section_header(b, ".data", 0x3000, 0x100);
+    synth_pdb_section_header(b, ".text", text_va, 0x1000, 0);
+    synth_pdb_section_header(b, ".data", 0x3000, 0x100, 0);
     for (size_t i = 0; i < extra; i++)
-        section_header(b, "", 0, 0);
+        synth_pdb_section_header(b, "", 0, 0, 0);
 }
 
-/* Module stream: signature 4, S_GPROC32 "ns::func" at 1:0x10 (0x20 bytes),
- * S_END, S_LPROC32_ID "helper" at 1:0x40 (0x10 bytes), then C13: file
- * checksums and one DEBUG_S_LINES block for ns::func. */
-static void proc(buf *b, uint16_t kind, uint32_t offset, uint32_t size, const char *name)
+/* A procedure record without S_END. */
+static size_t proc(synth_buf *b, uint16_t kind, uint32_t offset, uint32_t size, const char *name)
 {
-    size_t start = b->size;
-    u16(b, 0); u16(b, kind);
-    u32(b, 0); u32(b, 0); u32(b, 0); u32(b, size); u32(b, 0); u32(b, size); u32(b, 0x1000);
-    u32(b, offset); u16(b, 1); u8(b, 0); str(b, name);
-    align4(b);
-    b->data[start] = (uint8_t)(b->size - start - 2);
+    synth_pdb_proc p = {.kind = kind, .segment = 1, .offset = offset, .code_size = size,
+                        .debug_end = size, .type = 0x1000, .name = name};
+    return synth_pdb_sym_proc(b, &p);
 }
 
-static uint32_t build_module(buf *b, uint32_t *c13_size, size_t extra_procs,
-                             size_t extra_lines)
+/* Module stream: S_GPROC32 "ns::func" at 1:0x10 (0x20 bytes), S_END,
+ * S_LPROC32_ID "helper" at 1:0x40 (0x10 bytes), then C13: file checksums
+ * (the file named at `file` in /names) and one DEBUG_S_LINES block for
+ * ns::func: offset 0 line 10, offset 8 line 11 (and the extra lines). */
+static uint32_t build_module(synth_buf *b, uint32_t *c13_size, uint32_t file,
+                             const pdb_spec *spec)
 {
-    u32(b, 4);
-    proc(b, 0x1110, 0x10, 0x20, "ns::func");
-    u16(b, 2); u16(b, 0x0006); /* S_END */
-    proc(b, 0x1146, 0x40, 0x10, "helper");
-    for (size_t i = 0; i < extra_procs; i++)
-        proc(b, 0x1110, 0x60, 4, "f");
+    synth_pdb_module_begin(b);
+    synth_pdb_sym_end(b, proc(b, SYNTH_S_GPROC32, 0x10, 0x20, "ns::func"));
+    proc(b, SYNTH_S_LPROC32_ID, 0x40, 0x10, "helper");
+    for (size_t i = 0; i < spec->extra_procs; i++)
+        proc(b, SYNTH_S_GPROC32, 0x60, 4, "f");
     uint32_t symbols = (uint32_t)b->size;
-    size_t c13 = b->size;
-    u32(b, 0xF4); u32(b, 8); u32(b, 1); u8(b, 0); u8(b, 0); u16(b, 0);
-    uint32_t lines = (uint32_t)(2 + extra_lines);
-    u32(b, 0xF2); u32(b, 12 + 12 + 8 * lines);
-    u32(b, 0x10); u16(b, 1); u16(b, 0); u32(b, 0x20);
-    u32(b, 0); u32(b, lines); u32(b, 12 + 8 * lines);
-    u32(b, 0x0); u32(b, 10 | 0x80000000u);
-    for (uint32_t i = 1; i < lines; i++) {
-        u32(b, 0x8); u32(b, 11 | 0x80000000u);
-    }
-    *c13_size = (uint32_t)(b->size - c13);
+    synth_pdb_source source = {.name = file};
+    uint32_t file_id;
+    synth_pdb_c13_checksums(b, &source, 1, &file_id);
+    size_t count = 2 + spec->extra_lines;
+    synth_pdb_line *lines = calloc(count, sizeof *lines);
+    assert_non_null(lines);
+    lines[0] = (synth_pdb_line){0, 10};
+    for (size_t i = 1; i < count; i++)
+        lines[i] = (synth_pdb_line){8, 11};
+    synth_pdb_c13_lines(b, 1, 0x10, 0x20, file_id, lines, count);
+    free(lines);
+    *c13_size = synth_pdb_module_end(b, symbols);
     return symbols;
 }
 
-/* S_PUB32 records; the publics stream's address map points at them. */
-static void pub32(buf *b, uint32_t offset, uint16_t seg, const char *name)
+static void build_publics(synth_buf *publics, synth_buf *symrec)
 {
-    size_t start = b->size;
-    u16(b, 0); u16(b, 0x110E); u32(b, 2); u32(b, offset); u16(b, seg); str(b, name);
-    align4(b);
-    b->data[start] = (uint8_t)(b->size - start - 2);
+    static const synth_pdb_public list[] = {
+        {.segment = 1, .offset = 0x80, .flags = 2, .name = "?Cleanup@UL_APP_POOL@@QEAAXXZ"},
+        {.segment = 2, .offset = 0x10, .flags = 2, .name = "_data_thing"},
+    };
+    synth_pdb_publics(publics, symrec, list, sizeof list / sizeof list[0]);
 }
 
-static void build_publics(buf *publics, buf *symrec)
+/* /names with one file; returns its offset. */
+static uint32_t build_names(synth_buf *b)
 {
-    uint32_t first = (uint32_t)symrec->size;
-    pub32(symrec, 0x80, 1, "?Cleanup@UL_APP_POOL@@QEAAXXZ");
-    uint32_t second = (uint32_t)symrec->size;
-    pub32(symrec, 0x10, 2, "_data_thing");
-    u32(publics, 16); u32(publics, 8); /* cbSymHash, cbAddrMap */
-    for (int i = 0; i < 5; i++)
-        u32(publics, 0);
-    u32(publics, 0xFFFFFFFF); u32(publics, 0xF12F091A); u32(publics, 0); u32(publics, 0);
-    u32(publics, first); u32(publics, second);
+    synth_pdb_names names;
+    synth_pdb_names_init(&names);
+    uint32_t file = synth_pdb_names_add(&names, "c:\\src\\a.cpp");
+    synth_pdb_names_stream(b, &names);
+    synth_pdb_names_free(&names);
+    return file;
 }
 
-static void build_names(buf *b)
+/* DBI: ModInfo "a.obj" contributing 1:0..0x100 with its symbols in
+ * ST_MODULE (and `extra_modules` like it without a stream), that
+ * contribution (and `extra_contributions` zeroed ones), the optional debug
+ * header: section headers; OMAP streams and original headers if asked. */
+static void build_dbi(synth_buf *b, uint32_t symbols, uint32_t c13, const pdb_spec *spec)
 {
-    static const char strings[] = "\0c:\\src\\a.cpp";
-    u32(b, 0xEFFEEFFE); u32(b, 1); u32(b, sizeof strings);
-    put(b, strings, sizeof strings);
-    u32(b, 0);
-}
-
-/* ModInfo "a.obj" contributing 1:0..0x100, its symbols in `stream`. */
-static void mod_info(buf *mod, uint16_t stream, uint32_t symbols, uint32_t c13)
-{
-    u32(mod, 0);
-    u16(mod, 1); u16(mod, 0); u32(mod, 0); u32(mod, 0x100); u32(mod, 0x60000020);
-    u16(mod, 0); u16(mod, 0); u32(mod, 0); u32(mod, 0);
-    u16(mod, 0); u16(mod, stream); u32(mod, symbols); u32(mod, 0); u32(mod, c13);
-    u16(mod, 1); u16(mod, 0); u32(mod, 0); u32(mod, 0); u32(mod, 0);
-    str(mod, "a.obj"); str(mod, "a.obj"); align4(mod);
-}
-
-/* DBI: header, one ModInfo (and `extra_modules` without symbols), V60
- * section contributions, optional debug header (section headers; OMAP
- * streams and original headers if asked). */
-static void build_dbi(buf *b, uint32_t symbols, uint32_t c13, const pdb_spec *spec)
-{
-    bool omap = spec->omap;
-    buf mod = {0}, sc = {0}, dbg = {0};
-    mod_info(&mod, ST_MODULE, symbols, c13);
-    for (size_t i = 0; i < spec->extra_modules; i++)
-        mod_info(&mod, 0xFFFF, 0, 0);
-    u32(&sc, 0xEFFE0000u + 19970605u);
-    u16(&sc, 1); u16(&sc, 0); u32(&sc, 0); u32(&sc, 0x100); u32(&sc, 0x60000020);
-    u16(&sc, 0); u16(&sc, 0); u32(&sc, 0); u32(&sc, 0);
-    void *zeros = calloc(spec->extra_contributions ? spec->extra_contributions : 1, 28);
-    assert_non_null(zeros);
-    put(&sc, zeros, spec->extra_contributions * 28);
-    free(zeros);
-    for (int i = 0; i < 11; i++)
-        u16(&dbg, 0xFFFF);
-    dbg.data[2 * 5] = ST_SECTIONS, dbg.data[2 * 5 + 1] = 0;
-    if (omap) {
-        dbg.data[2 * 3] = ST_OMAP_TO, dbg.data[2 * 3 + 1] = 0;
-        dbg.data[2 * 4] = ST_OMAP_FROM, dbg.data[2 * 4 + 1] = 0;
-        dbg.data[2 * 10] = ST_ORIG_SECTIONS, dbg.data[2 * 10 + 1] = 0;
+    synth_pdb_contribution text = {.segment = 1, .size = 0x100, .characteristics = 0x60000020};
+    size_t modules = 1 + spec->extra_modules, contributions = 1 + spec->extra_contributions;
+    synth_pdb_module_info *infos = calloc(modules, sizeof *infos);
+    synth_pdb_contribution *entries = calloc(contributions, sizeof *entries);
+    assert_true(infos && entries);
+    static const char *const sources[] = {"c:\\src\\a.cpp"};
+    infos[0] = (synth_pdb_module_info){"a.obj", "a.obj", ST_MODULE, symbols, c13, sources, 1,
+                                       text};
+    for (size_t i = 1; i < modules; i++)
+        infos[i] = (synth_pdb_module_info){"a.obj", "a.obj", SYNTH_PDB_NO_STREAM, 0, 0, sources,
+                                           1, text};
+    entries[0] = text;
+    synth_pdb_dbi d;
+    synth_pdb_dbi_init(&d);
+    d.age = 7;
+    d.publics_stream = ST_PUBLICS;
+    d.records_stream = ST_SYMREC;
+    d.modules = infos, d.module_count = modules;
+    d.contributions = entries, d.contribution_count = contributions;
+    d.debug_streams[SYNTH_PDB_DEBUG_SECTION_HEADERS] = ST_SECTIONS;
+    if (spec->omap) {
+        d.debug_streams[SYNTH_PDB_DEBUG_OMAP_TO_SRC] = ST_OMAP_TO;
+        d.debug_streams[SYNTH_PDB_DEBUG_OMAP_FROM_SRC] = ST_OMAP_FROM;
+        d.debug_streams[SYNTH_PDB_DEBUG_ORIGINAL_SECTION_HEADERS] = ST_ORIG_SECTIONS;
     }
-    u32(b, 0xFFFFFFFF); u32(b, 19990903); u32(b, 7);
-    u16(b, 0xFFFF); u16(b, 0); u16(b, ST_PUBLICS); u16(b, 0); u16(b, ST_SYMREC); u16(b, 0);
-    u32(b, (uint32_t)mod.size); u32(b, (uint32_t)sc.size); u32(b, 0); u32(b, 0); u32(b, 0);
-    u32(b, 0); u32(b, (uint32_t)dbg.size); u32(b, 0); u16(b, 0); u16(b, 0x8664); u32(b, 0);
-    put(b, mod.data, mod.size); put(b, sc.data, sc.size); put(b, dbg.data, dbg.size);
-    free(mod.data), free(sc.data), free(dbg.data);
+    synth_pdb_dbi_stream(b, &d);
+    free(infos);
+    free(entries);
 }
 
 /* OMAP: image .text at 0x5000 holds source .text (0x1000) unchanged. */
 static void build_omap(pdb_spec *spec)
 {
-    buf *to = &spec->streams[ST_OMAP_TO], *from = &spec->streams[ST_OMAP_FROM];
-    u32(to, 0x5000); u32(to, 0x1000); u32(to, 0x6000); u32(to, 0);
-    u32(from, 0x1000); u32(from, 0x5000); u32(from, 0x2000); u32(from, 0);
+    static const uint32_t to[] = {0x5000, 0x1000, 0x6000, 0};
+    static const uint32_t from[] = {0x1000, 0x5000, 0x2000, 0};
+    for (size_t i = 0; i < 4; i++) {
+        synth_buf_u32(&spec->streams[ST_OMAP_TO], to[i]);
+        synth_buf_u32(&spec->streams[ST_OMAP_FROM], from[i]);
+    }
     build_sections(&spec->streams[ST_ORIG_SECTIONS], 0x1000, 0);
+}
+
+/* An empty type stream (header only) for TPI or IPI. */
+static void build_types(synth_buf *b)
+{
+    synth_pdb_types types;
+    synth_pdb_types_init(&types);
+    synth_pdb_types_finish(&types);
+    *b = types.stream;
 }
 
 static void build_streams(pdb_spec *spec)
 {
     uint32_t c13 = 0;
+    for (int i = 0; i < ST_COUNT; i++)
+        synth_buf_init(&spec->streams[i]);
     build_info(&spec->streams[ST_INFO]);
-    uint32_t symbols = build_module(&spec->streams[ST_MODULE], &c13, spec->extra_procs,
-                                    spec->extra_lines);
+    build_types(&spec->streams[ST_TPI]);
+    build_types(&spec->streams[ST_IPI]);
+    uint32_t file = build_names(&spec->streams[ST_NAMES]);
+    uint32_t symbols = build_module(&spec->streams[ST_MODULE], &c13, file, spec);
     build_dbi(&spec->streams[ST_DBI], symbols, c13, spec);
     build_sections(&spec->streams[ST_SECTIONS], spec->omap ? 0x5000 : 0x1000,
                    spec->extra_sections);
     build_publics(&spec->streams[ST_PUBLICS], &spec->streams[ST_SYMREC]);
-    build_names(&spec->streams[ST_NAMES]);
     for (size_t i = 0; i < spec->filler; i++)
-        u8(&spec->streams[ST_FILLER], (uint8_t)i);
+        synth_buf_u8(&spec->streams[ST_FILLER], (uint8_t)i);
     if (spec->omap)
         build_omap(spec);
     spec->nil[ST_NIL] = true;
 }
 
-/* ---- MSF writer ---- */
-
-static void pad_to_block(buf *file, uint32_t block_size)
-{
-    while (file->size % block_size)
-        u8(file, 0);
-}
-
-/* Writes the streams' blocks, the directory and its block map. */
-static buf write_msf(pdb_spec *spec)
-{
-    uint32_t bs = spec->block_size;
-    buf file = {0}, dir = {0};
-    for (uint32_t i = 0; i < 3 * bs; i++) /* superblock + two free block maps */
-        u8(&file, 0);
-    u32(&dir, ST_COUNT);
-    for (int i = 0; i < ST_COUNT; i++)
-        u32(&dir, spec->nil[i] ? 0xFFFFFFFF : (uint32_t)spec->streams[i].size);
-    for (int i = 0; i < ST_COUNT; i++) {
-        buf *s = &spec->streams[i];
-        for (size_t off = 0; !spec->nil[i] && off < s->size; off += bs) {
-            u32(&dir, (uint32_t)(file.size / bs));
-            put(&file, s->data + off, s->size - off < bs ? s->size - off : bs);
-            pad_to_block(&file, bs);
-        }
-    }
-    buf map = {0};
-    for (size_t off = 0; off < dir.size; off += bs) {
-        u32(&map, (uint32_t)(file.size / bs));
-        put(&file, dir.data + off, dir.size - off < bs ? dir.size - off : bs);
-        pad_to_block(&file, bs);
-    }
-    uint32_t map_block = (uint32_t)(file.size / bs);
-    put(&file, map.data, map.size);
-    pad_to_block(&file, bs);
-    memcpy(file.data, "Microsoft C/C++ MSF 7.00\r\n\x1a" "DS\0\0\0", 32);
-    set32(&file, 0x20, bs);
-    set32(&file, 0x24, 1);
-    set32(&file, 0x28, (uint32_t)(file.size / bs));
-    set32(&file, 0x2C, (uint32_t)dir.size);
-    set32(&file, 0x34, map_block);
-    free(dir.data), free(map.data);
-    return file;
-}
-
-static buf build_pdb_spec(pdb_spec *spec)
+static synth_buf build_pdb_spec(pdb_spec *spec)
 {
     build_streams(spec);
-    buf file = write_msf(spec);
+    synth_msf_stream streams[ST_COUNT];
     for (int i = 0; i < ST_COUNT; i++)
-        free(spec->streams[i].data);
+        streams[i] = (synth_msf_stream){spec->streams[i].data, spec->streams[i].size,
+                                        spec->nil[i], 0};
+    synth_buf file;
+    synth_buf_init(&file);
+    synth_msf_build(streams, ST_COUNT, spec->block_size, &file);
+    for (int i = 0; i < ST_COUNT; i++)
+        synth_buf_free(&spec->streams[i]);
     return file;
 }
 
-static buf build_pdb(uint32_t block_size, size_t filler, bool omap)
+static synth_buf build_pdb(uint32_t block_size, size_t filler, bool omap)
 {
     pdb_spec spec = {.block_size = block_size, .filler = filler, .omap = omap};
     return build_pdb_spec(&spec);
 }
 
-static dt_pdb *open_buf(const buf *file)
+static dt_pdb *open_buf(const synth_buf *file)
 {
     dt_pdb *pdb = NULL;
     dt_error err;
@@ -309,14 +226,13 @@ static dt_pdb *open_buf(const buf *file)
     return pdb;
 }
 
-static dt_status open_status(const buf *file, dt_error *err)
+static dt_status open_status(const synth_buf *file, dt_error *err)
 {
     dt_pdb *pdb = NULL;
     dt_status st = dt_pdb_open_bytes(&pdb, file->data, file->size, "test.pdb", err);
     dt_pdb_free(pdb);
     return st;
 }
-
 /* ---- Well-formed files ---- */
 
 static void expect_symbols(dt_pdb *pdb, uint32_t text)
@@ -344,7 +260,7 @@ static void test_block_sizes(void **state)
     (void)state;
     static const uint32_t sizes[] = {512, 1024, 4096, 32768};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        buf file = build_pdb(sizes[i], 0, false);
+        synth_buf file = build_pdb(sizes[i], 0, false);
         dt_pdb *pdb = open_buf(&file);
         expect_symbols(pdb, 0x1000);
         dt_symbol s;
@@ -355,14 +271,14 @@ static void test_block_sizes(void **state)
         dt_pdb_diagnostics(pdb, &n);
         assert_int_equal(n, 0);
         dt_pdb_free(pdb);
-        free(file.data);
+        synth_buf_free(&file);
     }
 }
 
 static void test_identity(void **state)
 {
     (void)state;
-    buf file = build_pdb(1024, 0, false);
+    synth_buf file = build_pdb(1024, 0, false);
     dt_pdb *pdb = open_buf(&file);
     uint8_t guid[16];
     uint32_t age;
@@ -380,24 +296,24 @@ static void test_identity(void **state)
     assert_null(pdb->streams[ST_DBI].data);
     assert_null(pdb->streams[ST_MODULE].data);
     dt_pdb_free(pdb);
-    free(file.data);
+    synth_buf_free(&file);
 }
 
 static void test_directory_across_blocks(void **state)
 {
     (void)state;
-    buf file = build_pdb(512, 256 * 1024, false); /* 512 blocks: a 2 KiB+ directory */
+    synth_buf file = build_pdb(512, 256 * 1024, false); /* 512 blocks: a 2 KiB+ directory */
     dt_pdb *pdb = open_buf(&file);
     assert_true(pdb->directory_size > 4 * 512);
     expect_symbols(pdb, 0x1000);
     dt_pdb_free(pdb);
-    free(file.data);
+    synth_buf_free(&file);
 }
 
 static void test_lazy_streams(void **state)
 {
     (void)state;
-    buf file = build_pdb(1024, 4096, false);
+    synth_buf file = build_pdb(1024, 4096, false);
     dt_pdb *pdb = open_buf(&file);
     dt_symbol s;
     assert_true(dt_pdb_lookup(pdb, 0x3014, &s)); /* no module covers .data */
@@ -407,19 +323,19 @@ static void test_lazy_streams(void **state)
     assert_non_null(pdb->streams[ST_MODULE].data);
     assert_null(pdb->streams[ST_FILLER].data);
     dt_pdb_free(pdb);
-    free(file.data);
+    synth_buf_free(&file);
 }
 
 static void test_omap(void **state)
 {
     (void)state;
-    buf file = build_pdb(1024, 0, true);
+    synth_buf file = build_pdb(1024, 0, true);
     dt_pdb *pdb = open_buf(&file);
     expect_symbols(pdb, 0x5000);
     dt_symbol s;
     assert_false(dt_pdb_lookup(pdb, 0x1010, &s)); /* unmapped in the image */
     dt_pdb_free(pdb);
-    free(file.data);
+    synth_buf_free(&file);
 }
 
 static void test_undecorate(void **state)
@@ -474,38 +390,38 @@ static void test_refused_formats(void **state)
 {
     (void)state;
     dt_error err;
-    buf file = build_pdb(1024, 0, false);
-    buf short_file = {file.data, 40, 40};
+    synth_buf file = build_pdb(1024, 0, false);
+    synth_buf short_file = {file.data, 40, 40};
     assert_int_equal(open_status(&short_file, &err), DT_ERR_FORMAT);
     assert_non_null(strstr(err.message, "superblock"));
     static const char msf2[] = "Microsoft C/C++ program database 2.00\r\n\x1aJG\0\0";
-    buf old = {(uint8_t *)msf2, sizeof msf2, sizeof msf2};
+    synth_buf old = {(uint8_t *)msf2, sizeof msf2, sizeof msf2};
     assert_int_equal(open_status(&old, &err), DT_ERR_UNSUPPORTED);
-    buf portable = {(uint8_t *)"BSJB\1\0\1\0\0\0\0\0", 12, 12};
+    synth_buf portable = {(uint8_t *)"BSJB\1\0\1\0\0\0\0\0", 12, 12};
     assert_int_equal(open_status(&portable, &err), DT_ERR_UNSUPPORTED);
-    set32(&file, 0x20, 1000); /* not a power of two */
+    synth_buf_patch_u32(&file, 0x20, 1000); /* not a power of two */
     assert_int_equal(open_status(&file, &err), DT_ERR_FORMAT);
     assert_true(err.has_offset && err.offset == 0x20);
-    free(file.data);
+    synth_buf_free(&file);
 }
 
 static void test_directory_past_eof(void **state)
 {
     (void)state;
     dt_error err;
-    buf file = build_pdb(1024, 0, false);
-    set32(&file, 0x34, 99999); /* block map block */
+    synth_buf file = build_pdb(1024, 0, false);
+    synth_buf_patch_u32(&file, 0x34, 99999); /* block map block */
     assert_int_equal(open_status(&file, &err), DT_ERR_FORMAT);
     assert_non_null(strstr(err.message, "block map"));
-    free(file.data);
+    synth_buf_free(&file);
     file = build_pdb(1024, 0, false);
-    set32(&file, 0x2C, 0x7FFFFFFF); /* directory bytes */
+    synth_buf_patch_u32(&file, 0x2C, 0x7FFFFFFF); /* directory bytes */
     assert_int_equal(open_status(&file, &err), DT_ERR_FORMAT);
-    free(file.data);
+    synth_buf_free(&file);
 }
 
 /* Directory of the built file, for patching stream sizes and blocks. */
-static size_t directory_at(const buf *file)
+static size_t directory_at(const synth_buf *file)
 {
     uint32_t bs = dt_le32(file->data + 0x20);
     uint32_t map = dt_le32(file->data + 0x34);
@@ -516,28 +432,29 @@ static void test_stream_counts_and_sizes(void **state)
 {
     (void)state;
     dt_error err;
-    buf file = build_pdb(1024, 0, false);
+    synth_buf file = build_pdb(1024, 0, false);
     size_t dir = directory_at(&file);
-    set32(&file, dir, 0x0FFFFFFF); /* NumStreams */
+    synth_buf_patch_u32(&file, dir, 0x0FFFFFFF); /* NumStreams */
     assert_int_equal(open_status(&file, &err), DT_ERR_LIMIT);
-    set32(&file, dir, ST_COUNT);
-    set32(&file, dir + 4 + 4 * ST_DBI, 0xFFFFFFF0u); /* stream size: block list overflows */
+    synth_buf_patch_u32(&file, dir, ST_COUNT);
+    /* A stream size whose block list overflows. */
+    synth_buf_patch_u32(&file, dir + 4 + 4 * ST_DBI, 0xFFFFFFF0u);
     assert_int_equal(open_status(&file, &err), DT_ERR_FORMAT);
     assert_non_null(strstr(err.message, "stream 3"));
-    free(file.data);
+    synth_buf_free(&file);
 }
 
 static void test_block_index_out_of_range(void **state)
 {
     (void)state;
-    buf file = build_pdb(1024, 0, false);
+    synth_buf file = build_pdb(1024, 0, false);
     size_t dir = directory_at(&file);
     /* The DBI stream's first block: after NumStreams, sizes, and the block
      * lists of streams 0..2. */
     size_t list = dir + 4 + 4 * ST_COUNT;
     for (int i = 0; i < ST_DBI; i++)
         list += 4 * ((dt_le32(file.data + dir + 4 + 4 * i) + 1023) / 1024);
-    set32(&file, list, 0x00FFFFFF);
+    synth_buf_patch_u32(&file, list, 0x00FFFFFF);
     dt_pdb *pdb = open_buf(&file);
     dt_symbol s;
     assert_false(dt_pdb_lookup(pdb, 0x1010, &s));
@@ -546,11 +463,11 @@ static void test_block_index_out_of_range(void **state)
     assert_true(n >= 1);
     assert_non_null(strstr(d[0].message, "block 0 of stream 3 is past the end"));
     dt_pdb_free(pdb);
-    free(file.data);
+    synth_buf_free(&file);
 }
 
 /* Finds `needle` in the file (a record built above). */
-static size_t find(const buf *file, const void *needle, size_t n)
+static size_t find(const synth_buf *file, const void *needle, size_t n)
 {
     for (size_t i = 0; i + n <= file->size; i++)
         if (memcmp(file->data + i, needle, n) == 0)
@@ -562,7 +479,7 @@ static size_t find(const buf *file, const void *needle, size_t n)
 static void test_bad_record_lengths(void **state)
 {
     (void)state;
-    buf file = build_pdb(1024, 0, false);
+    synth_buf file = build_pdb(1024, 0, false);
     /* The S_GPROC32 record starts 0x27 bytes before its name. */
     size_t name = find(&file, "ns::func", 8);
     file.data[name - 0x27] = 1; /* RecordLength 1: below the minimum */
@@ -577,21 +494,23 @@ static void test_bad_record_lengths(void **state)
     assert_non_null(strstr(d[0].message, "bad record length"));
     assert_true(d[0].has_offset);
     dt_pdb_free(pdb);
-    free(file.data);
+    synth_buf_free(&file);
 }
 
 static void test_bad_publics_and_lines(void **state)
 {
     (void)state;
-    buf file = build_pdb(1024, 0, false);
-    /* The address map's entries: point the first one past the records. */
+    synth_buf file = build_pdb(1024, 0, false);
+    /* The address map's entries, after the GSI hash (PSGSIHDR.cbSymHash
+     * bytes from its header): point the first one past the records. */
     static const uint8_t hash_header[] = {0xFF, 0xFF, 0xFF, 0xFF, 0x1A, 0x09, 0x2F, 0xF1};
-    size_t map = find(&file, hash_header, sizeof hash_header) + 16;
-    set32(&file, map, 0x7FFFFFF0);
+    size_t hash = find(&file, hash_header, sizeof hash_header);
+    size_t map = hash + dt_le32(file.data + hash - PSGSIHDR_SIZE);
+    synth_buf_patch_u32(&file, map, 0x7FFFFFF0);
     /* The DEBUG_S_LINES block claims a billion lines. */
     static const uint8_t lines_block[] = {0, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0};
     size_t block = find(&file, lines_block, sizeof lines_block);
-    set32(&file, block + 4, 1000000000);
+    synth_buf_patch_u32(&file, block + 4, 1000000000);
     dt_pdb *pdb = open_buf(&file);
     dt_symbol s;
     assert_true(dt_pdb_lookup(pdb, 0x1010, &s));
@@ -603,13 +522,13 @@ static void test_bad_publics_and_lines(void **state)
     dt_pdb_diagnostics(pdb, &n);
     assert_int_equal(n, 2);
     dt_pdb_free(pdb);
-    free(file.data);
+    synth_buf_free(&file);
 }
 
 static void test_truncations(void **state)
 {
     (void)state;
-    buf file = build_pdb(512, 0, false);
+    synth_buf file = build_pdb(512, 0, false);
     for (size_t cut = 0; cut < file.size; cut += 97) {
         dt_pdb *pdb = NULL;
         if (dt_pdb_open_bytes(&pdb, file.data, cut, "cut.pdb", NULL) != DT_OK)
@@ -621,7 +540,7 @@ static void test_truncations(void **state)
             dt_pdb_lookup(pdb, rva, &s);
         dt_pdb_free(pdb);
     }
-    free(file.data);
+    synth_buf_free(&file);
 }
 
 static void test_arguments(void **state)
@@ -654,75 +573,78 @@ static size_t count_diags(const dt_pdb *pdb, const char *needle)
 /* The directory of a file built above: per stream its size and block list. */
 typedef struct msf_directory {
     uint32_t sizes[ST_COUNT];
-    buf blocks[ST_COUNT];
+    synth_buf blocks[ST_COUNT];
 } msf_directory;
 
-static void read_directory(const buf *file, msf_directory *out)
+static void read_directory(const synth_buf *file, msf_directory *out)
 {
     uint32_t bs = dt_le32(file->data + 0x20);
     size_t at = directory_at(file) + 4 + 4 * ST_COUNT;
     for (int i = 0; i < ST_COUNT; i++) {
         uint32_t size = dt_le32(file->data + directory_at(file) + 4 + 4 * i);
         out->sizes[i] = size;
-        out->blocks[i] = (buf){0};
+        synth_buf_init(&out->blocks[i]);
         for (uint32_t n = size == 0xFFFFFFFFu ? 0 : (size + bs - 1) / bs; n > 0; n--, at += 4)
-            put(&out->blocks[i], file->data + at, 4);
+            synth_buf_bytes(&out->blocks[i], file->data + at, 4);
     }
 }
 
 /* Appends `dir` and its block map to the file and points the superblock at
  * them (the map blocks listed from offset 0x34). */
-static void append_directory(buf *file, const buf *dir)
+static void append_directory(synth_buf *file, const synth_buf *dir)
 {
     uint32_t bs = dt_le32(file->data + 0x20);
-    buf map = {0};
+    synth_buf map;
+    synth_buf_init(&map);
     for (size_t off = 0; off < dir->size; off += bs) {
-        u32(&map, (uint32_t)(file->size / bs));
-        put(file, dir->data + off, dir->size - off < bs ? dir->size - off : bs);
-        pad_to_block(file, bs);
+        synth_buf_u32(&map, (uint32_t)(file->size / bs));
+        synth_buf_bytes(file, dir->data + off, dir->size - off < bs ? dir->size - off : bs);
+        synth_buf_align(file, bs, 0);
     }
     for (size_t off = 0; off < map.size; off += bs) {
         assert_true(0x34 + 4 * (off / bs) + 4 <= bs);
-        set32(file, 0x34 + 4 * (off / bs), (uint32_t)(file->size / bs));
-        put(file, map.data + off, map.size - off < bs ? map.size - off : bs);
-        pad_to_block(file, bs);
+        synth_buf_patch_u32(file, 0x34 + 4 * (off / bs), (uint32_t)(file->size / bs));
+        synth_buf_bytes(file, map.data + off, map.size - off < bs ? map.size - off : bs);
+        synth_buf_align(file, bs, 0);
     }
-    set32(file, 0x28, (uint32_t)(file->size / bs));
-    set32(file, 0x2C, (uint32_t)dir->size);
-    free(map.data);
+    synth_buf_patch_u32(file, 0x28, (uint32_t)(file->size / bs));
+    synth_buf_patch_u32(file, 0x2C, (uint32_t)dir->size);
+    synth_buf_free(&map);
 }
 
 /* Writes `dir` (and frees its block lists) as the file's new directory. */
-static void replace_directory(buf *file, msf_directory *dir)
+static void replace_directory(synth_buf *file, msf_directory *dir)
 {
-    buf bytes = {0};
-    u32(&bytes, ST_COUNT);
+    synth_buf bytes;
+    synth_buf_init(&bytes);
+    synth_buf_u32(&bytes, ST_COUNT);
     for (int i = 0; i < ST_COUNT; i++)
-        u32(&bytes, dir->sizes[i]);
+        synth_buf_u32(&bytes, dir->sizes[i]);
     for (int i = 0; i < ST_COUNT; i++) {
-        put(&bytes, dir->blocks[i].data, dir->blocks[i].size);
-        free(dir->blocks[i].data);
+        synth_buf_bytes(&bytes, dir->blocks[i].data, dir->blocks[i].size);
+        synth_buf_free(&dir->blocks[i]);
     }
     append_directory(file, &bytes);
-    free(bytes.data);
+    synth_buf_free(&bytes);
 }
 
 /* The file with `count` streams: its own, then empty ones. */
-static buf with_stream_count(uint32_t count)
+static synth_buf with_stream_count(uint32_t count)
 {
-    buf file = build_pdb(4096, 0, false);
+    synth_buf file = build_pdb(4096, 0, false);
     msf_directory old;
     read_directory(&file, &old);
-    buf dir = {0};
-    u32(&dir, count);
+    synth_buf dir;
+    synth_buf_init(&dir);
+    synth_buf_u32(&dir, count);
     for (uint32_t i = 0; i < count; i++)
-        u32(&dir, i < ST_COUNT ? old.sizes[i] : 0);
+        synth_buf_u32(&dir, i < ST_COUNT ? old.sizes[i] : 0);
     for (int i = 0; i < ST_COUNT; i++) {
-        put(&dir, old.blocks[i].data, old.blocks[i].size);
-        free(old.blocks[i].data);
+        synth_buf_bytes(&dir, old.blocks[i].data, old.blocks[i].size);
+        synth_buf_free(&old.blocks[i]);
     }
     append_directory(&file, &dir);
-    free(dir.data);
+    synth_buf_free(&dir);
     return file;
 }
 
@@ -732,16 +654,16 @@ static void test_stream_cap(void **state)
 {
     (void)state;
     dt_error err;
-    buf at_cap = with_stream_count(PDB_MAX_STREAMS);
+    synth_buf at_cap = with_stream_count(PDB_MAX_STREAMS);
     dt_pdb *pdb = open_buf(&at_cap);
     dt_symbol s;
     assert_true(dt_pdb_lookup(pdb, 0x1010, &s));
     dt_pdb_free(pdb);
-    free(at_cap.data);
-    buf past_cap = with_stream_count(PDB_MAX_STREAMS + 1);
+    synth_buf_free(&at_cap);
+    synth_buf past_cap = with_stream_count(PDB_MAX_STREAMS + 1);
     assert_int_equal(open_status(&past_cap, &err), DT_ERR_LIMIT);
     assert_non_null(strstr(err.message, "exceeds the cap of 1048576"));
-    free(past_cap.data);
+    synth_buf_free(&past_cap);
 }
 
 /* Streams whose block lists repeat one block, each nearly as large as the
@@ -752,15 +674,15 @@ static void test_read_budget(void **state)
     (void)state;
     static const int read[] = {ST_INFO, ST_DBI, ST_SECTIONS, ST_MODULE, ST_PUBLICS, ST_SYMREC,
                                ST_NAMES};
-    buf file = build_pdb(1024, 0, false);
+    synth_buf file = build_pdb(1024, 0, false);
     uint32_t file_blocks = (uint32_t)(file.size / 1024);
     msf_directory dir;
     read_directory(&file, &dir);
     for (size_t k = 0; k < sizeof read / sizeof read[0]; k++) {
-        buf *blocks = &dir.blocks[read[k]];
+        synth_buf *blocks = &dir.blocks[read[k]];
         uint32_t first = dt_le32(blocks->data);
         for (size_t n = blocks->size / 4; n < file_blocks; n++)
-            u32(blocks, first);
+            synth_buf_u32(blocks, first);
         dir.sizes[read[k]] = file_blocks * 1024;
     }
     replace_directory(&file, &dir);
@@ -771,7 +693,7 @@ static void test_read_budget(void **state)
     dt_pdb_lookup(pdb, 0x1085, &s);
     assert_true(count_diags(pdb, "exceeds the file or the read budget") >= 1);
     dt_pdb_free(pdb);
-    free(file.data);
+    synth_buf_free(&file);
 }
 
 /* A publics address map (PSGSIHDR.cbAddrMap) of PDB_MAX_PUBLICS + 1
@@ -779,18 +701,20 @@ static void test_read_budget(void **state)
 static void test_publics_cap(void **state)
 {
     (void)state;
-    enum { BS = 4096, MAP_AT = 28 + 16 };
-    buf file = build_pdb(BS, 0, false);
+    enum { BS = 4096 };
+    synth_buf file = build_pdb(BS, 0, false);
     msf_directory dir;
     read_directory(&file, &dir);
     uint32_t header = dt_le32(dir.blocks[ST_PUBLICS].data);
-    uint32_t size = MAP_AT + 4u * (PDB_MAX_PUBLICS + 1);
-    set32(&file, (size_t)header * BS + 4, size - MAP_AT);
+    /* The map follows PSGSIHDR and the GSI hash (cbSymHash bytes). */
+    uint32_t map_at = PSGSIHDR_SIZE + dt_le32(file.data + (size_t)header * BS);
+    uint32_t size = map_at + 4u * (PDB_MAX_PUBLICS + 1);
+    synth_buf_patch_u32(&file, (size_t)header * BS + 4, size - map_at);
     dir.sizes[ST_PUBLICS] = size;
     for (uint32_t n = 1; n < (size + BS - 1) / BS; n++) {
-        u32(&dir.blocks[ST_PUBLICS], (uint32_t)(file.size / BS));
+        synth_buf_u32(&dir.blocks[ST_PUBLICS], (uint32_t)(file.size / BS));
         for (int k = 0; k < BS; k++)
-            u8(&file, 0xFF);
+            synth_buf_u8(&file, 0xFF);
     }
     replace_directory(&file, &dir);
     dt_pdb *pdb = open_buf(&file);
@@ -799,7 +723,7 @@ static void test_publics_cap(void **state)
     assert_string_equal(s.function, "UL_APP_POOL::Cleanup");
     assert_int_equal(count_diags(pdb, "4194305 entries exceed the cap of 4194304"), 1);
     dt_pdb_free(pdb);
-    free(file.data);
+    synth_buf_free(&file);
 }
 
 /* A module stream with one procedure more than PDB_MAX_PROCS_PER_MODULE:
@@ -808,14 +732,14 @@ static void test_procedure_cap(void **state)
 {
     (void)state;
     pdb_spec spec = {.block_size = 4096, .extra_procs = PDB_MAX_PROCS_PER_MODULE - 1};
-    buf file = build_pdb_spec(&spec);
+    synth_buf file = build_pdb_spec(&spec);
     dt_pdb *pdb = open_buf(&file);
     dt_symbol s;
     assert_true(dt_pdb_lookup(pdb, 0x1010, &s));
     assert_string_equal(s.function, "ns::func");
     assert_int_equal(count_diags(pdb, "1048577 procedures exceed the cap of 1048576"), 1);
     dt_pdb_free(pdb);
-    free(file.data);
+    synth_buf_free(&file);
 }
 
 /* A DEBUG_S_LINES block of PDB_MAX_LINES_PER_MODULE + 1 entries: the first
@@ -824,14 +748,14 @@ static void test_line_cap(void **state)
 {
     (void)state;
     pdb_spec spec = {.block_size = 4096, .extra_lines = PDB_MAX_LINES_PER_MODULE - 1};
-    buf file = build_pdb_spec(&spec);
+    synth_buf file = build_pdb_spec(&spec);
     dt_pdb *pdb = open_buf(&file);
     dt_symbol s;
     assert_true(dt_pdb_lookup(pdb, 0x1010, &s));
     assert_int_equal(s.line, 10);
     assert_int_equal(count_diags(pdb, "more than 4194304 line entries"), 1);
     dt_pdb_free(pdb);
-    free(file.data);
+    synth_buf_free(&file);
 }
 
 /* PDB_MAX_MODULES + 1 ModInfo records, and PDB_MAX_SECTIONS + 1 section
@@ -841,7 +765,7 @@ static void test_module_and_section_caps(void **state)
     (void)state;
     pdb_spec spec = {.block_size = 4096, .extra_modules = PDB_MAX_MODULES,
                      .extra_sections = PDB_MAX_SECTIONS - 1};
-    buf file = build_pdb_spec(&spec);
+    synth_buf file = build_pdb_spec(&spec);
     dt_pdb *pdb = open_buf(&file);
     dt_symbol s;
     assert_true(dt_pdb_lookup(pdb, 0x1010, &s));
@@ -849,7 +773,7 @@ static void test_module_and_section_caps(void **state)
     assert_int_equal(count_diags(pdb, "more than 65535 modules"), 1);
     assert_int_equal(count_diags(pdb, "65536 headers exceed the cap of 65535"), 1);
     dt_pdb_free(pdb);
-    free(file.data);
+    synth_buf_free(&file);
 }
 
 /* 2^22 + 1 contributions (117 MB): the first 2^22 are kept, one warning. */
@@ -857,14 +781,14 @@ static void test_contribution_cap(void **state)
 {
     (void)state;
     pdb_spec spec = {.block_size = 4096, .extra_contributions = PDB_MAX_CONTRIBUTIONS};
-    buf file = build_pdb_spec(&spec);
+    synth_buf file = build_pdb_spec(&spec);
     dt_pdb *pdb = open_buf(&file);
     dt_symbol s;
     assert_true(dt_pdb_lookup(pdb, 0x1010, &s));
     assert_string_equal(s.function, "ns::func");
     assert_int_equal(count_diags(pdb, "4194305 entries exceed the cap of 4194304"), 1);
     dt_pdb_free(pdb);
-    free(file.data);
+    synth_buf_free(&file);
 }
 
 int main(void)
