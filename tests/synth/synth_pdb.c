@@ -403,7 +403,8 @@ void synth_pdb_type_end(synth_pdb_types *t)
     synth_buf_patch_u16(&t->stream, t->record_at, (uint16_t)length);
 }
 
-void synth_pdb_numeric(synth_buf *b, uint32_t value)
+/* A numeric leaf: the value when below LF_NUMERIC (0x8000), else LF_ULONG. */
+static void numeric_leaf(synth_buf *b, uint32_t value)
 {
     if (value < LF_NUMERIC) {
         synth_buf_u16(b, (uint16_t)value);
@@ -486,7 +487,7 @@ void synth_pdb_field_member(synth_pdb_types *t, uint32_t type, uint32_t offset,
     synth_buf_u16(&t->stream, LF_MEMBER);
     synth_buf_u16(&t->stream, CV_ACCESS_PUBLIC);
     synth_buf_u32(&t->stream, type);
-    synth_pdb_numeric(&t->stream, offset);
+    numeric_leaf(&t->stream, offset);
     synth_buf_cstr(&t->stream, name);
     pad_leaf(&t->stream);
 }
@@ -506,7 +507,7 @@ void synth_pdb_field_enumerate(synth_pdb_types *t, uint32_t value, const char *n
 {
     synth_buf_u16(&t->stream, LF_ENUMERATE);
     synth_buf_u16(&t->stream, CV_ACCESS_PUBLIC);
-    synth_pdb_numeric(&t->stream, value);
+    numeric_leaf(&t->stream, value);
     synth_buf_cstr(&t->stream, name);
     pad_leaf(&t->stream);
 }
@@ -527,7 +528,7 @@ uint32_t synth_pdb_type_udt(synth_pdb_types *t, const synth_pdb_udt *u)
         synth_buf_u32(b, u->forward ? 0 : u->fields);
         synth_buf_u32(b, 0);
         synth_buf_u32(b, 0);
-        synth_pdb_numeric(b, u->forward ? 0 : u->size);
+        numeric_leaf(b, u->forward ? 0 : u->size);
     }
     synth_buf_cstr(b, u->name);
     synth_buf_cstr(b, u->unique_name);

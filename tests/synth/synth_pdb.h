@@ -133,8 +133,6 @@ void synth_pdb_types_finish(synth_pdb_types *t);
 uint32_t synth_pdb_type_begin(synth_pdb_types *t, uint16_t leaf);
 /* Pads the record to 4 bytes with LF_PAD bytes and sets its length. */
 void synth_pdb_type_end(synth_pdb_types *t);
-/* A numeric leaf: the value when below LF_NUMERIC (0x8000), else LF_ULONG. */
-void synth_pdb_numeric(synth_buf *b, uint32_t value);
 
 /* Whole records; each returns its type index. */
 uint32_t synth_pdb_type_pointer(synth_pdb_types *t, uint32_t referent);   /* 64-bit */
