@@ -726,69 +726,55 @@ static void test_publics_cap(void **state)
     synth_buf_free(&file);
 }
 
-/* A module stream with one procedure more than PDB_MAX_PROCS_PER_MODULE:
- * the first ones are kept, with a diagnostic. */
+/* Builds `spec` past one or two caps: ns::func and its first line are still
+ * found, and each cap has one diagnostic. */
+static void expect_capped(pdb_spec spec, const char *diagnostic, const char *another)
+{
+    synth_buf file = build_pdb_spec(&spec);
+    dt_pdb *pdb = open_buf(&file);
+    dt_symbol s;
+    assert_true(dt_pdb_lookup(pdb, 0x1010, &s));
+    assert_string_equal(s.function, "ns::func");
+    assert_int_equal(s.line, 10);
+    assert_int_equal(count_diags(pdb, diagnostic), 1);
+    if (another)
+        assert_int_equal(count_diags(pdb, another), 1);
+    dt_pdb_free(pdb);
+    synth_buf_free(&file);
+}
+
+/* A module stream with one procedure more than PDB_MAX_PROCS_PER_MODULE. */
 static void test_procedure_cap(void **state)
 {
     (void)state;
-    pdb_spec spec = {.block_size = 4096, .extra_procs = PDB_MAX_PROCS_PER_MODULE - 1};
-    synth_buf file = build_pdb_spec(&spec);
-    dt_pdb *pdb = open_buf(&file);
-    dt_symbol s;
-    assert_true(dt_pdb_lookup(pdb, 0x1010, &s));
-    assert_string_equal(s.function, "ns::func");
-    assert_int_equal(count_diags(pdb, "1048577 procedures exceed the cap of 1048576"), 1);
-    dt_pdb_free(pdb);
-    synth_buf_free(&file);
+    expect_capped((pdb_spec){.block_size = 4096, .extra_procs = PDB_MAX_PROCS_PER_MODULE - 1},
+                  "1048577 procedures exceed the cap of 1048576", NULL);
 }
 
-/* A DEBUG_S_LINES block of PDB_MAX_LINES_PER_MODULE + 1 entries: the first
- * ones are kept, with a diagnostic. */
+/* A DEBUG_S_LINES block of PDB_MAX_LINES_PER_MODULE + 1 entries. */
 static void test_line_cap(void **state)
 {
     (void)state;
-    pdb_spec spec = {.block_size = 4096, .extra_lines = PDB_MAX_LINES_PER_MODULE - 1};
-    synth_buf file = build_pdb_spec(&spec);
-    dt_pdb *pdb = open_buf(&file);
-    dt_symbol s;
-    assert_true(dt_pdb_lookup(pdb, 0x1010, &s));
-    assert_int_equal(s.line, 10);
-    assert_int_equal(count_diags(pdb, "more than 4194304 line entries"), 1);
-    dt_pdb_free(pdb);
-    synth_buf_free(&file);
+    expect_capped((pdb_spec){.block_size = 4096, .extra_lines = PDB_MAX_LINES_PER_MODULE - 1},
+                  "more than 4194304 line entries", NULL);
 }
 
-/* PDB_MAX_MODULES + 1 ModInfo records, and PDB_MAX_SECTIONS + 1 section
- * headers: the first ones are read, each with a diagnostic. */
+/* PDB_MAX_MODULES + 1 ModInfo records and PDB_MAX_SECTIONS + 1 section
+ * headers. */
 static void test_module_and_section_caps(void **state)
 {
     (void)state;
-    pdb_spec spec = {.block_size = 4096, .extra_modules = PDB_MAX_MODULES,
-                     .extra_sections = PDB_MAX_SECTIONS - 1};
-    synth_buf file = build_pdb_spec(&spec);
-    dt_pdb *pdb = open_buf(&file);
-    dt_symbol s;
-    assert_true(dt_pdb_lookup(pdb, 0x1010, &s));
-    assert_string_equal(s.function, "ns::func");
-    assert_int_equal(count_diags(pdb, "more than 65535 modules"), 1);
-    assert_int_equal(count_diags(pdb, "65536 headers exceed the cap of 65535"), 1);
-    dt_pdb_free(pdb);
-    synth_buf_free(&file);
+    expect_capped((pdb_spec){.block_size = 4096, .extra_modules = PDB_MAX_MODULES,
+                             .extra_sections = PDB_MAX_SECTIONS - 1},
+                  "more than 65535 modules", "65536 headers exceed the cap of 65535");
 }
 
-/* 2^22 + 1 contributions (117 MB): the first 2^22 are kept, one warning. */
+/* 2^22 + 1 section contributions (117 MB). */
 static void test_contribution_cap(void **state)
 {
     (void)state;
-    pdb_spec spec = {.block_size = 4096, .extra_contributions = PDB_MAX_CONTRIBUTIONS};
-    synth_buf file = build_pdb_spec(&spec);
-    dt_pdb *pdb = open_buf(&file);
-    dt_symbol s;
-    assert_true(dt_pdb_lookup(pdb, 0x1010, &s));
-    assert_string_equal(s.function, "ns::func");
-    assert_int_equal(count_diags(pdb, "4194305 entries exceed the cap of 4194304"), 1);
-    dt_pdb_free(pdb);
-    synth_buf_free(&file);
+    expect_capped((pdb_spec){.block_size = 4096, .extra_contributions = PDB_MAX_CONTRIBUTIONS},
+                  "4194305 entries exceed the cap of 4194304", NULL);
 }
 
 int main(void)
