@@ -167,7 +167,10 @@ bool bench_case_folder(const bench_config *c)
         printf("  2 jobs / 1 job: %.2fx; two processes / 1 job: %.2fx (the machine's ceiling "
                "for two workers)\n", one > 0 ? two / one : 0, one > 0 ? ceiling / one : 0);
         bench_target(">= 1000 dumps/s with 2 jobs", two >= 1000);
-        bench_target("2 jobs >= 1.8x 1 job", one > 0 && two / one >= 1.8);
+        if (c->quick) /* 200 dumps take under 0.1 s: a ratio of such runs is noise */
+            printf("  target 2 jobs >= 1.8x 1 job: not judged in --quick mode\n");
+        else
+            bench_target("2 jobs >= 1.8x 1 job", one > 0 && two / one >= 1.8);
     }
     bench_remove_tree(dir);
     free(dir);
