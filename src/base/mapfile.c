@@ -40,9 +40,10 @@ static dt_status map_fd(dt_mapped_file *out, int fd, const char *label, dt_error
     return DT_OK;
 }
 
-static int open_temp(const dt_map_options *options)
+int dt_open_unlinked_temp(const char *dir)
 {
-    const char *dir = options && options->temp_dir ? options->temp_dir : getenv("TMPDIR");
+    if (!dir)
+        dir = getenv("TMPDIR");
     if (!dir || !*dir)
         dir = "/tmp";
     char path[4096];
@@ -208,7 +209,7 @@ static dt_status spool_and_map(dt_mapped_file *out, int in_fd, bool gzip_only,
     bool gz = st == DT_OK && is_gzip(s.in_buf, (size_t)first);
     if (st == DT_OK && gzip_only && !gz)
         st = dt_error_set(err, DT_ERR_ARGUMENT, label, NULL, -1, "not gzip input");
-    if (st == DT_OK && (s.out_fd = open_temp(options)) < 0)
+    if (st == DT_OK && (s.out_fd = dt_open_unlinked_temp(options ? options->temp_dir : NULL)) < 0)
         st = dt_error_set(err, DT_ERR_IO, label, NULL, -1, "cannot create temporary file: %s",
                           strerror(errno));
     if (st == DT_OK)

@@ -31,5 +31,8 @@ dt_status dt_map_file(dt_mapped_file *out, const char *path, const dt_map_option
 /* Maps an existing file read-only without inflating it. */
 dt_status dt_map_plain(dt_mapped_file *out, const char *path, dt_error *err);
 void dt_unmap_file(dt_mapped_file *file);
+/* A new, already unlinked temporary file in `dir` (NULL: $TMPDIR, else
+ * /tmp), open for reading and writing; -1 on failure. */
+int dt_open_unlinked_temp(const char *dir);
 
 #endif

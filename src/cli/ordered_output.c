@@ -2,8 +2,22 @@
  * order. */
 #include "cli/ordered_output.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "base/mapfile.h"
+
+/* An unlinked temporary file in $TMPDIR (or /tmp), as for gzip input. */
+static FILE *open_park_file(void)
+{
+    int fd = dt_open_unlinked_temp(NULL);
+    FILE *park = fd >= 0 ? fdopen(fd, "w+") : NULL;
+    if (!park && fd >= 0)
+        close(fd);
+    return park;
+}
 
 bool ordered_output_init(ordered_output *o, FILE *out, size_t count, const char *separator,
                          bool park)
@@ -16,15 +30,15 @@ bool ordered_output_init(ordered_output *o, FILE *out, size_t count, const char 
     o->ok = true;
     size_t slots = count ? count : 1;
     if (park) {
-        o->park = tmpfile(); /* unlinked: nothing is left behind */
+        o->park = open_park_file();
         o->parked = calloc(slots, sizeof *o->parked);
     } else {
         o->pending = calloc(slots, sizeof *o->pending);
         o->arrived = calloc(slots, sizeof *o->arrived);
     }
     if (park ? !o->park || !o->parked : !o->pending || !o->arrived) {
-        fprintf(stderr, "dumptriage: cannot hold the report entries: out of memory or no "
-                        "temporary file\n");
+        fprintf(stderr, "dumptriage: cannot hold the report entries%s: %s\n",
+                park ? " in a temporary file ($TMPDIR or /tmp)" : "", strerror(errno));
         ordered_output_finish(o);
         return false;
     }

@@ -233,6 +233,26 @@ def peak_rss_kib(args, cwd):
         return code, int(measured.read().split()[-1])
 
 
+def check_park_file(inputs):
+    """JUnit and HTML park their entries in a temporary file under $TMPDIR;
+    without one the run says so and exits 3. Streamed formats need none."""
+    folder = [SEED, HEALTHY]
+    tmp = os.path.join(inputs.root, "park-tmp")
+    os.makedirs(tmp)
+    code, out, _ = B.analyze(folder + inputs.options + ["--format", "junit"], cwd=inputs.root,
+                             env=B.clean_env(TMPDIR=tmp))
+    R.equal((code, os.listdir(tmp)), (0, []), "junit: parked in $TMPDIR, nothing left there")
+    R.check(b"<testsuites" in out, "junit: the report is written")
+    missing = os.path.join(inputs.root, "no-such-dir")
+    code, _, err = B.analyze(folder + inputs.options + ["--format", "html"], cwd=inputs.root,
+                             env=B.clean_env(TMPDIR=missing))
+    R.equal(code, 3, "html without a temporary directory: exit 3")
+    R.check("temporary file" in err, f"html without a temporary directory: says why ({err!r})")
+    code, _, _ = B.analyze(folder + inputs.options + ["--format", "json"], cwd=inputs.root,
+                           env=B.clean_env(TMPDIR=missing))
+    R.equal(code, 0, "json streams without a temporary file")
+
+
 def check_memory_is_flat(inputs):
     """A batch's memory must not grow with its number of dumps: entries are
     written (streaming formats) or parked in a file (JUnit, HTML) as they are
@@ -277,6 +297,7 @@ def main():
         check_progress_and_colour(inputs)
         check_output(inputs)
         check_memory_is_flat(inputs)
+        check_park_file(inputs)
         after = inputs.checksums()
         R.equal(sorted(after), sorted(before), "inputs: no file added or removed among the inputs")
         R.equal([p for p in before if after.get(p) != before[p]], [],
