@@ -17,16 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scenario_kit.h"
 #include "synth_buf.h"
 #include "synth_process.h"
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
 
-#define PUSH(r) {SYNTH_OP_PUSH, (r), 0, SYNTH_ENC_AUTO}
-#define ALLOC(n) {SYNTH_OP_ALLOC, 0, (n), SYNTH_ENC_AUTO}
-#define SET_FP(r, off) {SYNTH_OP_SET_FPREG, (r), (off), SYNTH_ENC_AUTO}
-#define SAVE_XMM(r, off) {SYNTH_OP_SAVE_XMM, (r), (off), SYNTH_ENC_AUTO}
-#define OPS(a) (a), sizeof(a) / sizeof((a)[0])
 
 /* Prologs without saves into the home area (a critical-section pointer is
  * planted there, see plant_pointer). Each keeps rsp 16-aligned at calls. */
@@ -46,14 +42,6 @@ static const struct prolog {
     size_t count;
 } prologs[] = {{OPS(rbx_20)}, {OPS(seven_pushes)}, {OPS(fp_frame)}, {OPS(xmm_frame)},
                {OPS(large_frame)}, {OPS(sub28)}};
-
-typedef struct catalog_module {
-    const char *name;
-    const char *path;
-    uint64_t base;
-    uint32_t timestamp;
-    uint16_t version[4];
-} catalog_module;
 
 #define SYS32 "C:\\Windows\\System32\\"
 #define INETSRV "C:\\Windows\\System32\\inetsrv\\"

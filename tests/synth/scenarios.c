@@ -9,17 +9,13 @@
 #include <string.h>
 
 #include "rule_scenarios.h"
+#include "scenario_kit.h"
 #include "scenarios_x86.h"
 #include "synth_json.h"
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
 
-#define PUSH(r) {SYNTH_OP_PUSH, (r), 0, SYNTH_ENC_AUTO}
-#define ALLOC(n) {SYNTH_OP_ALLOC, 0, (n), SYNTH_ENC_AUTO}
-#define SET_FP(r, off) {SYNTH_OP_SET_FPREG, (r), (off), SYNTH_ENC_AUTO}
 #define SAVE(r, off) {SYNTH_OP_SAVE, (r), (off), SYNTH_ENC_AUTO}
-#define SAVE_XMM(r, off) {SYNTH_OP_SAVE_XMM, (r), (off), SYNTH_ENC_AUTO}
-#define OPS(a) (a), sizeof(a) / sizeof((a)[0])
 
 /* Prologs. Each keeps rsp 16-aligned at calls (entry rsp is 8 mod 16). */
 static const synth_op sub28[] = {ALLOC(0x28)};
@@ -47,14 +43,6 @@ static const synth_op cold_save[] = {SAVE(R12, 0x30)};
  * leaves rbp at the saved rbp, so [rbp] and [rbp+8] chain the frames. */
 static const synth_op jit_frame[] = {PUSH(RBP), PUSH(RDI), PUSH(RSI), ALLOC(0x30),
                                      SET_FP(RBP, 0x40)};
-
-typedef struct catalog_module {
-    const char *name;
-    const char *path;
-    uint64_t base;
-    uint32_t timestamp;
-    uint16_t version[4];
-} catalog_module;
 
 #define SYS32 "C:\\Windows\\System32\\"
 #define INETSRV "C:\\Windows\\System32\\inetsrv\\"
@@ -232,36 +220,10 @@ static synth_process *new_w3wp(uint32_t pid, uint32_t created, uint32_t dumped, 
     return synth_process_new(&o);
 }
 
-typedef struct frame_list {
-    synth_frame_spec frames[32];
-    size_t count;
-} frame_list;
-
-/* Appends frames to a list (innermost first). */
-static void append(frame_list *l, const synth_frame_spec *frames, size_t count)
-{
-    if (l->count + count > sizeof l->frames / sizeof l->frames[0])
-        synth_fail("too many frames");
-    memcpy(l->frames + l->count, frames, count * sizeof *frames);
-    l->count += count;
-}
-
-static void add_thread(synth_process *p, uint32_t id, const char *role, const frame_list *l,
-                       uint64_t user_time)
-{
-    synth_thread_spec t = {.id = id, .role = role, .frames = l->frames, .frame_count = l->count,
-                           .priority = 0, .user_time = user_time};
-    synth_process_add_thread(p, &t);
-}
-
-/* A frame at a byte offset ("module!function+offset"). */
-#define AT(module, function, offset) {(module), (function), (offset), SYNTH_AT_OFFSET}
 /* A frame just after the n-th prolog instruction / at the n-th instruction
  * of the first epilog. */
 #define IN_PROLOG(module, function, n) {(module), (function), (n), SYNTH_AT_PROLOG}
 #define IN_EPILOG(module, function, n) {(module), (function), (n), SYNTH_AT_EPILOG}
-#define FRAMES(...) (const synth_frame_spec[]){__VA_ARGS__}, \
-    sizeof((const synth_frame_spec[]){__VA_ARGS__}) / sizeof(synth_frame_spec)
 
 static const synth_frame_spec thread_start[] = {
     AT("kernel32.dll", "BaseThreadInitThunk", 0xd),
@@ -289,7 +251,7 @@ static synth_process *build_seed000(void)
     synth_process *p = new_w3wp(0x85C, 1253543400, 1253865600, 0);
     add_catalog_modules(p, names, sizeof names / sizeof names[0]);
     frame_list l = {0};
-    append(&l, FRAMES(AT("ntdll.dll", "ZwClose", 0xa),
+    frame_list_append(&l, FRAMES(AT("ntdll.dll", "ZwClose", 0xa),
                       AT("KERNELBASE.dll", "CloseHandle", 0x13),
                       AT("kernel32.dll", "CloseHandleImplementation", 0x3d),
                       AT("httpapi.dll", "HttpCloseRequestQueue", 0xa),
@@ -301,8 +263,8 @@ static synth_process *build_seed000(void)
                       AT("w3wphost.dll", "W3WP_HOST::ExecuteWorkItem", 0xf),
                       AT("ntdll.dll", "RtlpTpWorkCallback", 0x16b),
                       AT("ntdll.dll", "TppWorkerThread", 0x5ff)));
-    append(&l, OPS(thread_start));
-    add_thread(p, 0x2CC, "shutdown", &l, 120000);
+    frame_list_append(&l, OPS(thread_start));
+    scenario_add_thread(p, 0x2CC, "shutdown", &l, 120000);
     synth_process_set_decorator(p, seed000_handles, NULL);
     synth_process_finish(p);
     return p;
@@ -314,24 +276,24 @@ static synth_process *build_seed000(void)
  * integrated pipeline on a w3tp thread. */
 static void append_request_bottom(frame_list *l)
 {
-    append(l, FRAMES(AT("jit", "System.Web.HttpRuntime.ProcessRequestInternal", 0x1b2),
+    frame_list_append(l, FRAMES(AT("jit", "System.Web.HttpRuntime.ProcessRequestInternal", 0x1b2),
                      AT("clr.dll", "UMThunkStub", 0x67),
                      AT("webengine4.dll", "W3_MGD_HANDLER::ProcessNotification", 0x57),
                      AT("iiscore.dll", "NOTIFICATION_CONTEXT::RequestDoWork", 0x128),
                      AT("w3dt.dll", "UL_NATIVE_REQUEST::DoWork", 0x60),
                      AT("w3tp.dll", "THREAD_POOL_DATA::ThreadPoolThread", 0x34),
                      AT("w3tp.dll", "THREAD_MANAGER::ThreadManagerThread", 0x39)));
-    append(l, OPS(thread_start));
+    frame_list_append(l, OPS(thread_start));
 }
 
 static void add_pool_workers(synth_process *p, uint32_t first_id, unsigned count)
 {
     for (unsigned i = 0; i < count; i++) {
         frame_list l = {0};
-        append(&l, FRAMES(AT("ntdll.dll", "NtWaitForWorkViaWorkerFactory", 0xa),
+        frame_list_append(&l, FRAMES(AT("ntdll.dll", "NtWaitForWorkViaWorkerFactory", 0xa),
                           AT("ntdll.dll", "TppWorkerThread", 0x2c9)));
-        append(&l, OPS(thread_start));
-        add_thread(p, first_id + 4 * i, "pool-worker-idle", &l, 0);
+        frame_list_append(&l, OPS(thread_start));
+        scenario_add_thread(p, first_id + 4 * i, "pool-worker-idle", &l, 0);
     }
 }
 
@@ -339,26 +301,26 @@ static void add_w3tp_completion_threads(synth_process *p, uint32_t first_id, uns
 {
     for (unsigned i = 0; i < count; i++) {
         frame_list l = {0};
-        append(&l, FRAMES(AT("ntdll.dll", "NtRemoveIoCompletion", 0xa),
+        frame_list_append(&l, FRAMES(AT("ntdll.dll", "NtRemoveIoCompletion", 0xa),
                           AT("KERNELBASE.dll", "GetQueuedCompletionStatus", 0x39),
                           AT("w3tp.dll", "THREAD_POOL_DATA::ThreadPoolThread", 0x6e),
                           AT("w3tp.dll", "THREAD_MANAGER::ThreadManagerThread", 0x39)));
-        append(&l, OPS(thread_start));
-        add_thread(p, first_id + 4 * i, "completion-port-idle", &l, 0);
+        frame_list_append(&l, OPS(thread_start));
+        scenario_add_thread(p, first_id + 4 * i, "completion-port-idle", &l, 0);
     }
 }
 
 static void add_main_thread(synth_process *p, uint32_t id)
 {
     frame_list l = {0};
-    append(&l, FRAMES(AT("ntdll.dll", "NtWaitForSingleObject", 0xa),
+    frame_list_append(&l, FRAMES(AT("ntdll.dll", "NtWaitForSingleObject", 0xa),
                       AT("KERNELBASE.dll", "WaitForSingleObjectEx", 0x79),
                       AT("w3wphost.dll", "W3WP_HOST::WaitForShutdown", 0x27),
                       AT("w3wphost.dll", "AppHostInitialize", 0x2c4),
                       AT("w3wp.exe", "wmain", 0x3da),
                       AT("w3wp.exe", "__wmainCRTStartup", 0x13b)));
-    append(&l, OPS(thread_start));
-    add_thread(p, id, "main", &l, 31000);
+    frame_list_append(&l, OPS(thread_start));
+    scenario_add_thread(p, id, "main", &l, 31000);
 }
 
 /* ---- seed002: CLR monitor contention, owner in FindNextFileW --------------- */
@@ -367,7 +329,7 @@ static void add_monitor_waiters(synth_process *p, uint32_t first_id, unsigned co
 {
     for (unsigned i = 0; i < count; i++) {
         frame_list l = {0};
-        append(&l,
+        frame_list_append(&l,
                FRAMES(AT("ntdll.dll", "NtWaitForMultipleObjects", 0xa),
                       AT("KERNELBASE.dll", "WaitForMultipleObjectsEx", 0xe8),
                       AT("clr.dll", "Thread::DoAppropriateWaitWorker", 0x1da),
@@ -377,14 +339,14 @@ static void add_monitor_waiters(synth_process *p, uint32_t first_id, unsigned co
                       AT("clr.dll", "JITutil_MonContention", 0x14d),
                       AT("jit", "System.Web.HttpApplicationFactory.GetApplicationInstance", 0x5a)));
         append_request_bottom(&l);
-        add_thread(p, first_id + 4 * i, "monitor-waiter", &l, 2000 + 10 * i);
+        scenario_add_thread(p, first_id + 4 * i, "monitor-waiter", &l, 2000 + 10 * i);
     }
 }
 
 static void add_lock_owner(synth_process *p, uint32_t id)
 {
     frame_list l = {0};
-    append(
+    frame_list_append(
         &l,
         FRAMES(AT("ntdll.dll", "ZwQueryDirectoryFile", 0xa),
                AT("KERNELBASE.dll", "FindNextFileW", 0x12d),
@@ -394,14 +356,14 @@ static void add_lock_owner(synth_process *p, uint32_t id)
                AT("jit", "System.Web.Compilation.PreservedAssemblyEntry.EnsureFirstTimeInit", 0x3c),
                AT("jit", "System.Web.HttpApplicationFactory.GetApplicationInstance", 0x7e)));
     append_request_bottom(&l);
-    add_thread(p, id, "lock-owner", &l, 95000000);
+    scenario_add_thread(p, id, "lock-owner", &l, 95000000);
 }
 
 static void add_compilation_waiters(synth_process *p, uint32_t first_id, unsigned count)
 {
     for (unsigned i = 0; i < count; i++) {
         frame_list l = {0};
-        append(&l,
+        frame_list_append(&l,
                FRAMES(AT("ntdll.dll", "NtWaitForSingleObject", 0xa),
                       AT("KERNELBASE.dll", "WaitForSingleObjectEx", 0x79),
                       AT("webengine4.dll", "InstrumentedMutex::GetLock", 0x10),
@@ -417,27 +379,27 @@ static void add_compilation_waiters(synth_process *p, uint32_t first_id, unsigne
                       AT("w3dt.dll", "UL_NATIVE_REQUEST::DoWork", 0x60),
                       AT("w3tp.dll", "THREAD_POOL_DATA::ThreadPoolThread", 0x34),
                       AT("w3tp.dll", "THREAD_MANAGER::ThreadManagerThread", 0x39)));
-        append(&l, OPS(thread_start));
-        add_thread(p, first_id + 4 * i, "compilation-waiter", &l, 1500);
+        frame_list_append(&l, OPS(thread_start));
+        scenario_add_thread(p, first_id + 4 * i, "compilation-waiter", &l, 1500);
     }
 }
 
 static void add_clr_idle_threads(synth_process *p, uint32_t first_id)
 {
     frame_list port = {0}, finalizer = {0};
-    append(&port, FRAMES(AT("ntdll.dll", "NtRemoveIoCompletion", 0xa),
+    frame_list_append(&port, FRAMES(AT("ntdll.dll", "NtRemoveIoCompletion", 0xa),
                          AT("KERNELBASE.dll", "GetQueuedCompletionStatus", 0x39),
                          AT("clr.dll", "ThreadpoolMgr::CompletionPortThreadStart", 0x93),
                          AT("clr.dll", "Thread::intermediateThreadProc", 0x7d)));
-    append(&port, OPS(thread_start));
-    add_thread(p, first_id, "completion-port-idle", &port, 800);
-    add_thread(p, first_id + 4, "completion-port-idle", &port, 700);
-    append(&finalizer, FRAMES(AT("ntdll.dll", "NtWaitForMultipleObjects", 0xa),
+    frame_list_append(&port, OPS(thread_start));
+    scenario_add_thread(p, first_id, "completion-port-idle", &port, 800);
+    scenario_add_thread(p, first_id + 4, "completion-port-idle", &port, 700);
+    frame_list_append(&finalizer, FRAMES(AT("ntdll.dll", "NtWaitForMultipleObjects", 0xa),
                               AT("KERNELBASE.dll", "WaitForMultipleObjectsEx", 0xe8),
                               AT("clr.dll", "WKS::GCHeap::FinalizerThreadStart", 0x8b),
                               AT("clr.dll", "Thread::intermediateThreadProc", 0x7d)));
-    append(&finalizer, OPS(thread_start));
-    add_thread(p, first_id + 8, "finalizer", &finalizer, 4000);
+    frame_list_append(&finalizer, OPS(thread_start));
+    scenario_add_thread(p, first_id + 8, "finalizer", &finalizer, 4000);
 }
 
 static synth_process *build_seed002(void)
@@ -480,10 +442,10 @@ static void add_edge_thread(synth_process *p, uint32_t id, const char *role,
                             const synth_frame_spec *top, size_t count, uint32_t main_offset)
 {
     frame_list l = {0};
-    append(&l, top, count);
-    append(&l, FRAMES(AT("edge.exe", "main", main_offset)));
-    append(&l, OPS(thread_start));
-    add_thread(p, id, role, &l, 100);
+    frame_list_append(&l, top, count);
+    frame_list_append(&l, FRAMES(AT("edge.exe", "main", main_offset)));
+    frame_list_append(&l, OPS(thread_start));
+    scenario_add_thread(p, id, role, &l, 100);
 }
 
 static synth_process *build_edge_cases(void)

@@ -14,16 +14,12 @@
 
 #include <string.h>
 
+#include "scenario_kit.h"
+
 enum { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI };
 enum { RBX = 3, RSI = 6, RDI = 7 };
 
-#define PUSH(r) {SYNTH_OP_PUSH, (r), 0, SYNTH_ENC_AUTO}
-#define ALLOC(n) {SYNTH_OP_ALLOC, 0, (n), SYNTH_ENC_AUTO}
 #define SET_EBP {SYNTH_OP_SET_FPREG, EBP, 0, SYNTH_ENC_AUTO}
-#define OPS(a) (a), sizeof(a) / sizeof((a)[0])
-#define AT(module, function, offset) {(module), (function), (offset), SYNTH_AT_OFFSET}
-#define FRAMES(...) (const synth_frame_spec[]){__VA_ARGS__}, \
-    sizeof((const synth_frame_spec[]){__VA_ARGS__}) / sizeof(synth_frame_spec)
 
 /* x86 prologs: EBP frames, and FPO frames without a frame pointer. */
 static const synth_op ebp_frame[] = {PUSH(EBP), SET_EBP, ALLOC(0x10), PUSH(EBX), PUSH(ESI),
@@ -152,30 +148,15 @@ static void add_jit_region(synth_process *p)
 
 /* ---- seed002-clr-monitor-x86 --------------------------------------------- */
 
-typedef struct frame_list {
-    synth_frame_spec frames[24];
-    size_t count;
-} frame_list;
-
-static void append(frame_list *l, const synth_frame_spec *frames, size_t count)
-{
-    if (l->count + count > sizeof l->frames / sizeof l->frames[0])
-        synth_fail("too many frames");
-    memcpy(l->frames + l->count, frames, count * sizeof *frames);
-    l->count += count;
-}
-
 static void add_thread(synth_process *p, uint32_t id, const char *role, const frame_list *l)
 {
-    synth_thread_spec t = {.id = id, .role = role, .frames = l->frames, .frame_count = l->count,
-                           .user_time = 1000 + id};
-    synth_process_add_thread(p, &t);
+    scenario_add_thread(p, id, role, l, 1000 + id);
 }
 
 /* A request thread's bottom: managed code entered through a COM call. */
 static void append_request_bottom(frame_list *l)
 {
-    append(l, FRAMES(AT("jit", "System.Web.HttpRuntime.ProcessRequestInternal", 0x1b2),
+    frame_list_append(l, FRAMES(AT("jit", "System.Web.HttpRuntime.ProcessRequestInternal", 0x1b2),
                      AT("mscorsvr.dll", "ComCallMLStubCache::CompileMLStub", 0x429),
                      AT("kernel32.dll", "BaseThreadStart", 0x34)));
 }
@@ -184,7 +165,7 @@ static void add_monitor_waiters(synth_process *p, uint32_t first_id, unsigned co
 {
     for (unsigned i = 0; i < count; i++) {
         frame_list l = {0};
-        append(&l, FRAMES(AT("ntdll.dll", "KiFastSystemCallRet", 0),
+        frame_list_append(&l, FRAMES(AT("ntdll.dll", "KiFastSystemCallRet", 0),
                           AT("ntdll.dll", "NtWaitForMultipleObjects", 0xc),
                           AT("kernel32.dll", "WaitForMultipleObjectsEx", 0x11a),
                           AT("mscorsvr.dll", "Thread::DoAppropriateWaitWorker", 0xc1),
@@ -202,7 +183,7 @@ static void add_monitor_waiters(synth_process *p, uint32_t first_id, unsigned co
 static void add_lock_owner(synth_process *p, uint32_t id)
 {
     frame_list l = {0};
-    append(&l,
+    frame_list_append(&l,
            FRAMES(AT("ntdll.dll", "KiFastSystemCallRet", 0),
                   AT("ntdll.dll", "ZwQueryDirectoryFile", 0xc),
                   AT("kernel32.dll", "FindNextFileW", 0xaa),
@@ -220,7 +201,7 @@ static void add_compilation_waiters(synth_process *p, uint32_t first_id, unsigne
 {
     for (unsigned i = 0; i < count; i++) {
         frame_list l = {0};
-        append(&l, FRAMES(AT("ntdll.dll", "KiFastSystemCallRet", 0),
+        frame_list_append(&l, FRAMES(AT("ntdll.dll", "KiFastSystemCallRet", 0),
                           AT("ntdll.dll", "NtWaitForSingleObject", 0xc),
                           AT("kernel32.dll", "WaitForSingleObjectEx", 0xac),
                           AT("aspnet_isapi.dll", "InstrumentedMutex::GetLock", 0x10),
@@ -238,14 +219,14 @@ static void add_compilation_waiters(synth_process *p, uint32_t first_id, unsigne
 static void add_idle_threads(synth_process *p, uint32_t main_id, uint32_t finalizer_id)
 {
     frame_list main = {0}, finalizer = {0};
-    append(&main, FRAMES(AT("ntdll.dll", "KiFastSystemCallRet", 0),
+    frame_list_append(&main, FRAMES(AT("ntdll.dll", "KiFastSystemCallRet", 0),
                          AT("ntdll.dll", "NtWaitForSingleObject", 0xc),
                          AT("kernel32.dll", "WaitForSingleObjectEx", 0xac),
                          AT("w3wp.exe", "wmain", 0x1d3),
                          AT("w3wp.exe", "wmainCRTStartup", 0x12d),
                          AT("kernel32.dll", "BaseProcessStart", 0x23)));
     add_thread(p, main_id, "main", &main);
-    append(&finalizer, FRAMES(AT("ntdll.dll", "KiFastSystemCallRet", 0),
+    frame_list_append(&finalizer, FRAMES(AT("ntdll.dll", "KiFastSystemCallRet", 0),
                               AT("ntdll.dll", "NtWaitForMultipleObjects", 0xc),
                               AT("kernel32.dll", "WaitForMultipleObjectsEx", 0x11a),
                               AT("mscorsvr.dll", "GCHeap::FinalizerThreadStart", 0x8b),
