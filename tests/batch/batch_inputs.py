@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 
-from harness import CLI, SOURCE_DIR
+from harness import CLI, IN_CI, SOURCE_DIR
 
 BUILD_DIR = os.environ.get("DT_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
 FIXTURES = os.path.join(SOURCE_DIR, "fixtures")
@@ -109,8 +109,13 @@ class Inputs:
         return sums
 
 
-def synth_available():
-    return os.access(SYNTH, os.X_OK)
+def require_synth(results):
+    """Ends the test as skipped when dt-synth is not built (a failure in CI)."""
+    if os.access(SYNTH, os.X_OK):
+        return
+    results.check(not IN_CI, f"dt-synth is required in CI: {SYNTH}")
+    results.skip(f"dt-synth not built: {SYNTH}")
+    results.finish()
 
 
 def _copy(source, target, decompress=False, limit=None):

@@ -284,10 +284,7 @@ def check_memory_is_flat(inputs):
 
 
 def main():
-    if not B.synth_available():
-        R.check(not IN_CI, f"dt-synth is required in CI: {B.SYNTH}")
-        R.skip(f"dt-synth not built: {B.SYNTH}")
-        R.finish()
+    B.require_synth(R)
     root = tempfile.mkdtemp(prefix="dt-batch-cli-")
     try:
         inputs = B.make_inputs(root)

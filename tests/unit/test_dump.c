@@ -554,17 +554,23 @@ static bool has_diag(const dt_dump *dump, const char *structure, const char *mes
     return false;
 }
 
+/* Opens a dump whose list stream `type` holds `count` entries of
+ * `entry_size` bytes. */
+static void open_full_list(fixture *f, uint32_t type, uint32_t count, size_t entry_size)
+{
+    synth_dump *d = synth_dump_new();
+    add_list_stream(d, type, count, count, entry_size);
+    open_fixture(f, d);
+    assert_int_equal(f->status, DT_OK);
+}
+
 /* A ThreadList that really holds one thread more than DT_MAX_THREADS is
  * read up to the cap, with a diagnostic. */
 static void test_thread_cap(void **state)
 {
     (void)state;
-    synth_dump *d = synth_dump_new();
-    add_list_stream(d, SYNTH_STREAM_THREAD_LIST, DT_MAX_THREADS + 1, DT_MAX_THREADS + 1,
-                    THREAD_ENTRY);
     fixture f;
-    open_fixture(&f, d);
-    assert_int_equal(f.status, DT_OK);
+    open_full_list(&f, SYNTH_STREAM_THREAD_LIST, DT_MAX_THREADS + 1, THREAD_ENTRY);
     size_t n;
     dt_dump_threads(f.dump, &n);
     assert_int_equal(n, DT_MAX_THREADS);
@@ -575,12 +581,8 @@ static void test_thread_cap(void **state)
 static void test_module_cap(void **state)
 {
     (void)state;
-    synth_dump *d = synth_dump_new();
-    add_list_stream(d, SYNTH_STREAM_MODULE_LIST, DT_MAX_MODULES + 1, DT_MAX_MODULES + 1,
-                    MODULE_ENTRY);
     fixture f;
-    open_fixture(&f, d);
-    assert_int_equal(f.status, DT_OK);
+    open_full_list(&f, SYNTH_STREAM_MODULE_LIST, DT_MAX_MODULES + 1, MODULE_ENTRY);
     size_t n;
     dt_dump_modules(f.dump, &n);
     assert_int_equal(n, DT_MAX_MODULES);
